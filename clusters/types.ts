@@ -1,0 +1,46 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import nodePools from "./node-pools.json";
+
+export type CloudName = "gke" | "eks" | "aks" | "existing";
+
+export interface Taint {
+  key: string;
+  value: string;
+  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** How a workload lands on a node pool: select its labels, tolerate its taints. */
+export interface NodePoolPlacement {
+  labels: Record<string, string>;
+  taints: Taint[];
+}
+
+export const POOL_NAMES = ["system", "infrastructure", "platform", "aiml"] as const;
+export type PoolName = (typeof POOL_NAMES)[number];
+
+/** The labels and taints every provider gives each ES1 pool (clusters/node-pools.json). */
+export const NODE_POOLS: Record<PoolName, NodePoolPlacement> = {
+  system: nodePools.system as NodePoolPlacement,
+  infrastructure: nodePools.infrastructure as NodePoolPlacement,
+  platform: nodePools.platform as NodePoolPlacement,
+  aiml: nodePools.aiml as NodePoolPlacement,
+};
+
+/**
+ * What every cluster provider hands to the rest of the program. Nothing outside clusters/ knows
+ * which cloud it runs on.
+ */
+export interface Cluster {
+  cloud: CloudName;
+  /** Identity of the cluster, stable across kubeconfig refreshes. */
+  name: string;
+  provider: k8s.Provider;
+  /** Always a Pulumi secret. */
+  kubeconfig: pulumi.Output<string>;
+  storageClass: string;
+  ingressClass: string;
+  ingressAnnotations: Record<string, string>;
+  /** Placement of each pool the cluster has. */
+  nodePools: Partial<Record<PoolName, NodePoolPlacement>>;
+}

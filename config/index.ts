@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { NAMESPACE, parseSettings, Settings, SettingsSource } from "./settings";
+
+export * from "./errors";
+export * from "./settings";
+
+// The SDK knows which keys were stored encrypted but keeps the function internal; without it,
+// every value is trusted to be encrypted.
+const isConfigSecret =
+  (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret ?? (() => true);
+
+/** Stack config as a SettingsSource: the one place the program reads `pulumi.Config`. */
+export function stackConfigSource(): SettingsSource {
+  const config = new pulumi.Config(NAMESPACE);
+  const prefix = `${NAMESPACE}:`;
+  return {
+    keys: () =>
+      Object.keys(pulumi.runtime.allConfig())
+        .filter((k) => k.startsWith(prefix))
+        .map((k) => k.slice(prefix.length)),
+    get: (key) => {
+      const raw = config.get(key);
+      if (raw === undefined) return undefined;
+      // Structured values (`pulumi config set --path`) arrive as JSON text.
+      if (/^\s*[[{]/.test(raw)) {
+        try {
+          return JSON.parse(raw) as unknown;
+        } catch {
+          return raw;
+        }
+      }
+      return raw;
+    },
+    isSecret: (key) => isConfigSecret(`${prefix}${key}`),
+  };
+}
+
+/** Settings of the running stack. */
+export function loadSettings(cwd: string = process.cwd()): Settings {
+  return parseSettings(stackConfigSource(), {
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    cwd,
+  });
+}

@@ -1,0 +1,105 @@
+import { ConfigError, show } from "./errors";
+
+/** Where raw config values come from: stack config in a program, a plain object in tests. */
+export interface ConfigSource {
+  /** The raw value of a top-level key (objects and arrays parsed), or undefined when unset. */
+  get(key: string): unknown;
+}
+
+/** A plain JSON object (what `pulumi config set --path` builds). */
+export type PlainObject = Record<string, unknown>;
+
+export function isPlainObject(v: unknown): v is PlainObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Reads and checks config values, collecting every problem instead of stopping at the first,
+ * with keys spelled the way a user sets them (`es1:cluster.provider`).
+ */
+export class Reader {
+  readonly errors: ConfigError[] = [];
+
+  constructor(
+    private readonly source: ConfigSource,
+    readonly namespace: string,
+  ) {}
+
+  key(path: string): string {
+    return `${this.namespace}:${path}`;
+  }
+
+  fail(path: string, problem: string): void {
+    this.errors.push(new ConfigError(this.key(path), problem));
+  }
+
+  raw(key: string): unknown {
+    return this.source.get(key);
+  }
+
+  /** A nested object (or top-level key); undefined when unset, `{}` after an error. */
+  object(path: string, value: unknown): PlainObject | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (!isPlainObject(value)) {
+      this.fail(path, `expected an object, got ${show(value)}`);
+      return {};
+    }
+    return value;
+  }
+
+  /** Refuses keys a section does not know, so typos do not pass silently. */
+  knownKeys(path: string, obj: PlainObject, allowed: readonly string[]): void {
+    for (const k of Object.keys(obj)) {
+      if (!allowed.includes(k)) {
+        this.fail(
+          path ? `${path}.${k}` : k,
+          `unknown key; allowed keys${path ? ` of '${this.key(path)}'` : ""}: ${allowed.join(", ")}`,
+        );
+      }
+    }
+  }
+
+  oneOf<T extends string>(path: string, value: unknown, allowed: readonly T[], fallback: T): T {
+    if (value === undefined || value === null || value === "") return fallback;
+    if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+    this.fail(path, `${show(value)} is not allowed; use one of: ${allowed.join(", ")}`);
+    return fallback;
+  }
+
+  string(path: string, value: unknown, fallback: string, pattern?: { re: RegExp; says: string }): string {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== "string" || value === "") {
+      this.fail(path, `expected a non-empty string, got ${show(value)}`);
+      return fallback;
+    }
+    if (pattern && !pattern.re.test(value)) {
+      this.fail(path, `${show(value)} is not valid: ${pattern.says}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  optionalString(path: string, value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    return this.string(path, value, "") || undefined;
+  }
+
+  boolean(path: string, value: unknown, fallback: boolean): boolean {
+    if (value === undefined || value === null) return fallback;
+    if (typeof value === "boolean") return value;
+    if (value === "true" || value === "false") return value === "true";
+    this.fail(path, `expected true or false, got ${show(value)}`);
+    return fallback;
+  }
+
+  stringMap(path: string, value: unknown): Record<string, string> {
+    const obj = this.object(path, value);
+    if (!obj) return {};
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (typeof v !== "string") this.fail(`${path}.${k}`, `expected a string, got ${show(v)}`);
+      else out[k] = v;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,89 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { JsonObject } from "./json";
+
+/** A chart directory of this repository. */
+export interface LocalChart {
+  kind: "local";
+  /** Path relative to the project directory (absolute paths differ between machines and cause diffs). */
+  path: string;
+  /** sha256 of every file of the chart. */
+  checksum: string;
+}
+
+export type ChartSource = LocalChart;
+
+function filesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+    .sort();
+}
+
+/** Hash of a chart's files (names and contents), independent of where the checkout lives. */
+export function chartChecksum(dir: string): string {
+  const h = crypto.createHash("sha256");
+  for (const f of filesUnder(dir)) {
+    h.update(path.relative(dir, f).split(path.sep).join("/"));
+    h.update("\0");
+    h.update(fs.readFileSync(f));
+    h.update("\0");
+  }
+  return h.digest("hex");
+}
+
+/** A chart of this repository, by its directory relative to the project root. */
+export function localChart(projectRoot: string, relDir: string): LocalChart {
+  const abs = path.resolve(projectRoot, relDir);
+  if (!fs.existsSync(path.join(abs, "Chart.yaml"))) {
+    throw new Error(`chart directory ${relDir} has no Chart.yaml`);
+  }
+  const rel = path.relative(process.cwd(), abs) || ".";
+  return { kind: "local", path: rel.startsWith(".") ? rel : `./${rel}`, checksum: chartChecksum(abs) };
+}
+
+export interface ReleaseArgs {
+  /** Helm release name: also the Pulumi resource name, so releases are predictable and importable. */
+  name: string;
+  namespace: pulumi.Input<string>;
+  chart: ChartSource;
+  values: JsonObject;
+  /** Seconds Helm waits for the release's workloads. */
+  timeoutSeconds: number;
+  provider: k8s.Provider;
+}
+
+/** How many revisions Helm keeps: each is a Secret holding the values and manifest. */
+export const MAX_HISTORY = 5;
+
+/**
+ * The one way this program creates a Helm Release, so every release follows the same rules:
+ * explicit name, bounded history, atomic install/upgrade, and, for charts of this repo, a
+ * checksum of the chart files in the values, because Pulumi only notices a local chart change
+ * through its version.
+ */
+export function helmRelease(
+  args: ReleaseArgs,
+  opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
+): k8s.helm.v3.Release {
+  const values: JsonObject = { ...args.values, es1ChartChecksum: args.chart.checksum };
+  return new k8s.helm.v3.Release(
+    args.name,
+    {
+      name: args.name,
+      namespace: args.namespace,
+      chart: args.chart.path,
+      values,
+      maxHistory: MAX_HISTORY,
+      atomic: true,
+      cleanupOnFail: true,
+      timeout: args.timeoutSeconds,
+      createNamespace: false,
+    },
+    // Same name and namespace on replacement: Helm refuses a second release of the same name.
+    { ...opts, provider: args.provider, deleteBeforeReplace: true },
+  );
+}

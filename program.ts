@@ -1,0 +1,27 @@
+import { createCluster } from "./clusters";
+import { loadSettings } from "./config";
+import { Infrastructure, InfrastructureEndpoints } from "./infrastructure";
+
+/** Stack outputs: names and endpoints only; nothing secret in plaintext. */
+export interface StackOutputs {
+  environment: string;
+  cloud: string;
+  storageClass: string;
+  ingressClass: string;
+  infrastructure: InfrastructureEndpoints;
+}
+
+/** The whole ES1 installation for the current stack. */
+export function es1(): StackOutputs {
+  // Parsed first: a config mistake stops the run before any resource is registered.
+  const settings = loadSettings();
+  const cluster = createCluster(settings.cluster);
+  const infrastructure = new Infrastructure("infrastructure", { settings, cluster });
+  return {
+    environment: settings.environment,
+    cloud: cluster.cloud,
+    storageClass: cluster.storageClass,
+    ingressClass: cluster.ingressClass,
+    infrastructure: infrastructure.endpoints,
+  };
+}

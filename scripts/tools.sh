@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Builds the real tools the project runs (Pulumi CLI + Node language host, the kubernetes and
+# random provider plugins, Helm, kwok, a Kubernetes control plane, kube-linter) from Go modules,
+# pinned in scripts/versions.env, into a per-user cache keyed by version. Nothing is downloaded
+# but Go modules, and a tool already built (or already on PATH at the pinned version) is reused.
+#
+#   scripts/tools.sh [all|pulumi|providers|helm|cluster|lint]...   build what is missing (default: all)
+#   scripts/tools.sh bin                                           print the directory to put on PATH
+#   scripts/tools.sh status                                        show each tool and where it comes from
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+TOOLS=${ES1_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/es1/tools}
+BIN=$TOOLS/bin
+SRC=$TOOLS/src
+mkdir -p "$BIN" "$SRC"
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+# The module proxy reachable here serves the modules but not the checksum-database entries of
+# several pulumi modules; their content is still pinned by the go.sum files of the builds.
+export GONOSUMDB=${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi
+GO_BUILD=(go build -trimpath)
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+# link_dir DIR: expose every executable of a finished, versioned install directory in $BIN.
+link_dir() {
+  local f
+  for f in "$1"/*; do
+    [ -x "$f" ] && ln -sfn "$f" "$BIN/$(basename "$f")"
+  done
+}
+
+# on_path NAME WANT CMD...: true (and links it) when NAME on PATH, outside $BIN, prints WANT.
+on_path() {
+  local name=$1 want=$2 p
+  shift 2
+  p=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) command -v "$name" 2>/dev/null) || return 1
+  if "$p" "$@" 2>/dev/null | grep -qF -- "$want"; then
+    ln -sfn "$p" "$BIN/$name"
+    log "$name: using $p ($want)"
+    return 0
+  fi
+  return 1
+}
+
+# ensure ID BUILD_FN: run BUILD_FN into $TOOLS/ID unless that directory is already complete.
+ensure() {
+  local id=$1 fn=$2 dir=$TOOLS/$1 t0
+  if [ -f "$dir/.complete" ]; then
+    link_dir "$dir"
+    log "$id: cached"
+    return 0
+  fi
+  rm -rf "$dir" && mkdir -p "$dir"
+  log "$id: building from Go modules (this can take several minutes)"
+  t0=$(date +%s)
+  "$fn" "$dir"
+  touch "$dir/.complete"
+  link_dir "$dir"
+  log "$id: built in $(($(date +%s) - t0))s"
+}
+
+# copy_module MOD@REV DEST: a writable copy of a module's source from the module cache.
+copy_module() {
+  local dir
+  dir=$(go mod download -json "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}console.log(j.Dir)})')
+  rm -rf "$2"
+  cp -r "$dir" "$2"
+  chmod -R u+w "$2"
+}
+
+build_pulumi() {
+  local out=$1 w=$SRC/pulumi-$PULUMI_VERSION
+  mkdir -p "$w"
+  cat >"$w/go.mod" <<EOF
+module local/pulumi-build
+
+go 1.25.11
+
+require (
+	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION
+	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION
+)
+
+// The one non-local replace of upstream pkg/go.mod and pulumi-language-nodejs/go.mod.
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+
+tool (
+	github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+)
+EOF
+  (
+    cd "$w"
+    go mod tidy
+    # Without the version stamp the Automation API refuses the CLI ("Failed to parse Pulumi CLI version").
+    local ldf="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+    "${GO_BUILD[@]}" -tags osusergo,grpcnotrace -ldflags "$ldf" -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  )
+}
+
+build_kubernetes_provider() {
+  local out=$1 w=$SRC/pulumi-kubernetes-$PULUMI_KUBERNETES_VERSION
+  copy_module "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_MODVER" "$w"
+  (
+    cd "$w"
+    # ../sdk is not part of the module zip; the provider binary does not import it.
+    go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4
+    export GOFLAGS="$GOFLAGS -mod=mod"
+    # schema-embed.json and terraform-mapping-embed.json are generated, git-ignored files.
+    (cd cmd/pulumi-resource-kubernetes && VERSION=$PULUMI_KUBERNETES_VERSION go run generate.go)
+    "${GO_BUILD[@]}" -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" \
+      -o "$out/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+  )
+}
+
+build_random_provider() {
+  local out=$1 w=$SRC/pulumi-random-$PULUMI_RANDOM_VERSION
+  copy_module "github.com/pulumi/pulumi-random/provider/v4@$PULUMI_RANDOM_COMMIT" "$w"
+  # ./shim is a nested module, so it is not in the provider's module zip: recreate it (it is tiny).
+  mkdir -p "$w/shim"
+  cat >"$w/shim/go.mod" <<'EOF'
+module github.com/terraform-providers/terraform-provider-random/shim
+
+go 1.25.0
+
+require (
+	github.com/hashicorp/terraform-plugin-framework v1.19.0
+	github.com/terraform-providers/terraform-provider-random v1.3.2-0.20260513075824-f8d869dc98d9
+)
+EOF
+  cat >"$w/shim/shim.go" <<'EOF'
+package shim
+
+import (
+	tfpf "github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/terraform-providers/terraform-provider-random/internal/provider"
+)
+
+func NewProvider() tfpf.Provider { return provider.New() }
+EOF
+  (
+    cd "$w/shim" && GOFLAGS="$GOFLAGS -mod=mod" go mod tidy
+  )
+  (
+    cd "$w"
+    export GOFLAGS="$GOFLAGS -mod=mod"
+    (cd cmd/pulumi-resource-random && VERSION=$PULUMI_RANDOM_VERSION go run generate.go)
+    "${GO_BUILD[@]}" -ldflags "-s -w -X github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version=$PULUMI_RANDOM_VERSION" \
+      -o "$out/pulumi-resource-random" ./cmd/pulumi-resource-random
+  )
+}
+
+build_helm() {
+  local out=$1 minor=${KUBE_VERSION#1.}
+  minor=${minor%%.*}
+  # Stamp the version and the default KubeVersion like upstream's Makefile (otherwise 1.20).
+  GOBIN=$out go install -trimpath -ldflags "-s -w \
+    -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v3/internal/version.metadata= \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
+    "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+}
+
+build_kwok() {
+  GOBIN=$1 go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@v$KWOK_VERSION"
+}
+
+build_etcd() {
+  local out=$1 w=$SRC/etcd-$ETCD_VERSION
+  mkdir -p "$w"
+  # server/go.mod only has local replaces (and FORBIDDEN_DEPENDENCY guards), so a wrapper suffices.
+  printf 'module local/etcd-build\n\ngo 1.25.0\n\nrequire go.etcd.io/etcd/server/v3 v%s\n\ntool go.etcd.io/etcd/server/v3\n' "$ETCD_VERSION" >"$w/go.mod"
+  (cd "$w" && go mod tidy && "${GO_BUILD[@]}" -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_kube() {
+  local out=$1 w=$SRC/kubernetes-$KUBE_VERSION sv="v0.${KUBE_VERSION#1.}" gm minor=${KUBE_VERSION#1.}
+  minor=${minor%%.*}
+  mkdir -p "$w"
+  gm=$(cd "$w" && GOFLAGS=-mod=mod go list -m -f '{{.GoMod}}' "k8s.io/kubernetes@v$KUBE_VERSION")
+  # k8s.io/kubernetes points its staging modules at ./staging; map each to its published tag.
+  {
+    printf 'module local/kube-build\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$KUBE_VERSION"
+    sed -nE 's#^[[:space:]]*(k8s\.io/[A-Za-z0-9._-]+) => \./staging/.*#\t\1 => \1 '"$sv"'#p' "$gm"
+    printf ')\n\ntool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-controller-manager\n\tk8s.io/kubernetes/cmd/kube-scheduler\n\tk8s.io/kubernetes/cmd/kubectl\n)\n'
+  } >"$w/go.mod"
+  (
+    cd "$w"
+    go mod tidy
+    local l="-s -w" kv
+    for kv in "gitVersion=v$KUBE_VERSION" gitMajor=1 "gitMinor=$minor" gitTreeState=clean buildDate=2000-01-01T00:00:00Z; do
+      l="$l -X k8s.io/component-base/version.$kv -X k8s.io/client-go/pkg/version.$kv"
+    done
+    "${GO_BUILD[@]}" -ldflags "$l" -o "$out/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+  )
+}
+
+build_kube_linter() {
+  GOBIN=$1 go install -trimpath -ldflags "-s -w -X golang.stackrox.io/kube-linter/internal/version.version=v$KUBE_LINTER_VERSION" \
+    "golang.stackrox.io/kube-linter/cmd/kube-linter@v$KUBE_LINTER_VERSION"
+}
+
+want_pulumi() {
+  on_path pulumi "v$PULUMI_VERSION" version && return 0
+  ensure "pulumi-$PULUMI_VERSION" build_pulumi
+}
+want_providers() {
+  ensure "pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION" build_kubernetes_provider
+  ensure "pulumi-resource-random-$PULUMI_RANDOM_VERSION" build_random_provider
+}
+want_helm() { on_path helm "v$HELM_VERSION" version --template '{{.Version}}' || ensure "helm-$HELM_VERSION" build_helm; }
+want_cluster() {
+  on_path kwokctl "v$KWOK_VERSION" --version || ensure "kwok-$KWOK_VERSION" build_kwok
+  on_path etcd "etcd Version: $ETCD_VERSION" --version || ensure "etcd-$ETCD_VERSION" build_etcd
+  ensure "kubernetes-$KUBE_VERSION" build_kube
+}
+want_lint() { on_path kube-linter "$KUBE_LINTER_VERSION" version || ensure "kube-linter-$KUBE_LINTER_VERSION" build_kube_linter; }
+
+status() {
+  local f
+  for f in "$BIN"/*; do
+    [ -e "$f" ] && printf '%-32s %s\n' "$(basename "$f")" "$(readlink -f "$f")"
+  done
+}
+
+[ $# -gt 0 ] || set -- all
+for what in "$@"; do
+  case $what in
+    all) want_pulumi; want_providers; want_helm; want_cluster; want_lint ;;
+    pulumi) want_pulumi ;;
+    providers) want_providers ;;
+    helm) want_helm ;;
+    cluster) want_cluster ;;
+    lint) want_lint ;;
+    bin) echo "$BIN" ;;
+    status) status ;;
+    *)
+      echo "tools.sh: unknown target '$what' (allowed: all, pulumi, providers, helm, cluster, lint, bin, status)" >&2
+      exit 2
+      ;;
+  esac
+done
