@@ -4,6 +4,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { JsonObject } from "./json";
+import { PROJECT_ROOT } from "./paths";
 
 /** A chart directory of this repository. */
 export interface LocalChart {
@@ -36,13 +37,13 @@ export function chartChecksum(dir: string): string {
 }
 
 /** A chart of this repository, by its directory relative to the project root. */
-export function localChart(projectRoot: string, relDir: string): LocalChart {
-  const abs = path.resolve(projectRoot, relDir);
+export function localChart(relDir: string): LocalChart {
+  const abs = path.resolve(PROJECT_ROOT, relDir);
   if (!fs.existsSync(path.join(abs, "Chart.yaml"))) {
     throw new Error(`chart directory ${relDir} has no Chart.yaml`);
   }
-  const rel = path.relative(process.cwd(), abs) || ".";
-  return { kind: "local", path: rel.startsWith(".") ? rel : `./${rel}`, checksum: chartChecksum(abs) };
+  const rel = path.relative(PROJECT_ROOT, abs).split(path.sep).join("/");
+  return { kind: "local", path: `./${rel}`, checksum: chartChecksum(abs) };
 }
 
 export interface ReleaseArgs {

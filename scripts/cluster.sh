@@ -17,7 +17,7 @@ root=$(cd "$here/.." && pwd)
 NAME=${ES1_CLUSTER_NAME:-es1}
 STATE=${ES1_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/es1}
 export KWOK_WORKDIR=$STATE/kwok
-KUBECONFIG_FILE=$KWOK_WORKDIR/kubeconfig
+KUBECONFIG_FILE=$KWOK_WORKDIR/$NAME.kubeconfig
 # The docker client on these machines has no engine: never let kwokctl pick a container runtime.
 export KWOK_RUNTIME=binary
 
@@ -85,7 +85,7 @@ for (const [pool, spec] of Object.entries(pools)) {
         },
       },
       spec: { taints: spec.taints },
-      status: { allocatable: capacity, capacity, nodeInfo: { architecture: "amd64", operatingSystem: "linux", kubeletVersion: "fake" } },
+      status: { allocatable: capacity, capacity },
     });
   }
 }

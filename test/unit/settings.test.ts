@@ -96,7 +96,7 @@ describe("Settings", () => {
     assert.strictEqual(s.cluster.context, "kwok-es1");
     if (s.cluster.kubeconfig.kind !== "file") return;
     assert.strictEqual(s.cluster.kubeconfig.path, path.join(dir, "kc.yaml"));
-    assert.strictEqual(await s.cluster.kubeconfig.contents.isSecret, true);
+    assert.strictEqual(await pulumi.isSecret(s.cluster.kubeconfig.contents), true);
     assert.match(await valueOf(s.cluster.kubeconfig.contents), /kind: Config/);
   });
 
@@ -124,7 +124,7 @@ describe("Settings", () => {
     const good = parse({ secrets: { postgresqlSuperuserPassword: "a-long-enough-password" } }, ["secrets"]);
     const pw = good.secrets.postgresqlSuperuserPassword;
     assert.ok(pulumi.Output.isInstance(pw));
-    assert.strictEqual(await pw.isSecret, true);
+    assert.strictEqual(await pulumi.isSecret(pw), true);
 
     assert.match(
       problems({ secrets: { postgresqlSuperuserPassword: "short" } }, ["secrets"])[0],

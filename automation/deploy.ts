@@ -1,0 +1,39 @@
+// `npm run deploy -- [--stack <name>] [--preview] [--expect-no-changes]`: preview or update one
+// stack of this project with the project's own tools (no Pulumi Cloud login needed).
+import { openStack } from "./workspace";
+
+async function main(argv: string[]): Promise<number> {
+  let stackName = "local";
+  let previewOnly = false;
+  let expectNoChanges = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--stack" && argv[i + 1]) stackName = argv[++i];
+    else if (a === "--preview") previewOnly = true;
+    else if (a === "--expect-no-changes") expectNoChanges = true;
+    else {
+      process.stderr.write(
+        `unknown argument '${a}'; usage: deploy [--stack <name>] [--preview] [--expect-no-changes]\n`,
+      );
+      return 2;
+    }
+  }
+  const stack = await openStack({ stackName });
+  const onOutput = (s: string) => process.stderr.write(s);
+  if (previewOnly) {
+    const r = await stack.preview({ onOutput, expectNoChanges, diff: false });
+    process.stdout.write(`${JSON.stringify(r.changeSummary)}\n`);
+  } else {
+    const r = await stack.up({ onOutput, expectNoChanges });
+    process.stdout.write(`${JSON.stringify(r.summary.resourceChanges ?? {})}\n`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,158 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { openStack } from "../../automation/workspace";
+import { PROJECT_ROOT } from "../../lib/paths";
+import { clusterUp, E2E_CLUSTER, getObject, kubectl } from "./kube";
+
+const STACK = "e2e";
+const NS = "es1-infrastructure";
+
+interface Secret {
+  type: string;
+  data: Record<string, string>;
+}
+
+/** Runs the README's deploy command against the e2e stack, as a user would. */
+function deployCommand(
+  env: Record<string, string>,
+  ...args: string[]
+): { status: number | null; output: string } {
+  const r = spawnSync("npm", ["run", "-s", "deploy", "--", "--stack", STACK, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
+  return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
+}
+
+function helm(kubeconfig: string, ...args: string[]): string {
+  const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function eventually(what: string, check: () => boolean, seconds = 120): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.fail(`timed out after ${seconds}s waiting until ${what}`);
+}
+
+describe("ES1 on the local cluster: deploy, converge, destroy", function () {
+  let kubeconfig: string;
+  let backend: string;
+  let stack: Stack;
+  let env: Record<string, string>;
+
+  before(async function () {
+    kubeconfig = clusterUp();
+    backend = fs.mkdtempSync(path.join(os.tmpdir(), "es1-e2e-state-"));
+    env = { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "e2e-only-passphrase" };
+    stack = await openStack({
+      stackName: STACK,
+      backendUrl: env.PULUMI_BACKEND_URL,
+      passphrase: env.PULUMI_CONFIG_PASSPHRASE,
+    });
+    await stack.setAllConfig(
+      {
+        "es1:environment": { value: "dev" },
+        "es1:sizing": { value: "minimal" },
+        "es1:cluster.provider": { value: "existing" },
+        "es1:cluster.name": { value: "e2e" },
+        "es1:cluster.kubeconfig": { value: kubeconfig },
+        "es1:cluster.context": { value: `kwok-${E2E_CLUSTER}` },
+      },
+      true,
+    );
+  });
+
+  after(async function () {
+    if (stack) {
+      await stack.destroy().catch(() => undefined);
+      await stack.workspace.removeStack(STACK).catch(() => undefined);
+    }
+    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), { force: true });
+    if (backend) fs.rmSync(backend, { recursive: true, force: true });
+  });
+
+  it("deploys with the README's deploy command", function () {
+    const r = deployCommand(env);
+    assert.strictEqual(r.status, 0, r.output);
+  });
+
+  it("leaves namespace, generated credential, release and chart objects in the cluster", function () {
+    const ns = getObject<{ metadata: { labels: Record<string, string> } }>(kubeconfig, "namespace", NS);
+    assert.ok(ns, "namespace es1-infrastructure exists");
+    assert.strictEqual(ns.metadata.labels["es1-role"], "infrastructure");
+
+    const secret = getObject<Secret>(kubeconfig, "-n", NS, "secret", "es1-postgresql-superuser");
+    assert.ok(secret, "the superuser Secret exists");
+    assert.strictEqual(secret.type, "kubernetes.io/basic-auth");
+    const password = Buffer.from(secret.data.password, "base64").toString();
+    assert.match(password, /^[A-Za-z0-9]{32}$/);
+    assert.strictEqual(Buffer.from(secret.data.username, "base64").toString(), "postgres");
+
+    const releases = JSON.parse(helm(kubeconfig, "list", "-n", NS, "-o", "json")) as {
+      name: string;
+      status: string;
+    }[];
+    assert.deepStrictEqual(
+      releases.map((r) => [r.name, r.status]),
+      [["es1-base", "deployed"]],
+    );
+    for (const pc of ["es1-infrastructure", "es1-platform"])
+      assert.ok(getObject(kubeconfig, "priorityclass", pc), pc);
+    assert.ok(getObject(kubeconfig, "-n", NS, "limitrange", "es1-defaults"));
+    const record = getObject<{ data: Record<string, string> }>(
+      kubeconfig,
+      "-n",
+      NS,
+      "configmap",
+      "es1-install",
+    );
+    assert.strictEqual(record?.data.stack, STACK);
+
+    // Helm keeps values and manifests in its own Secrets: the password must be in neither.
+    const values = helm(kubeconfig, "get", "values", "es1-base", "-n", NS, "--all", "-o", "json");
+    const manifest = helm(kubeconfig, "get", "manifest", "es1-base", "-n", NS);
+    assert.ok(!values.includes(password) && !manifest.includes(password), "password leaked into the release");
+  });
+
+  it("has nothing to do on a second run (preview --expect-no-changes, then up)", async function () {
+    const preview = deployCommand(env, "--preview", "--expect-no-changes");
+    assert.strictEqual(preview.status, 0, preview.output);
+    const up = await stack.up();
+    const changes = up.summary.resourceChanges ?? {};
+    process.stderr.write(`      second up: ${JSON.stringify(changes)}\n`);
+    assert.deepStrictEqual(
+      Object.keys(changes),
+      ["same"],
+      `second up changed something: ${JSON.stringify(changes)}`,
+    );
+  });
+
+  it("keeps the generated password across updates", function () {
+    const before = getObject<Secret>(kubeconfig, "-n", NS, "secret", "es1-postgresql-superuser")!.data
+      .password;
+    const r = deployCommand(env);
+    assert.strictEqual(r.status, 0, r.output);
+    const after = getObject<Secret>(kubeconfig, "-n", NS, "secret", "es1-postgresql-superuser")!.data
+      .password;
+    assert.strictEqual(after, before);
+  });
+
+  it("removes everything it made on destroy", async function () {
+    const r = await stack.destroy();
+    assert.strictEqual(r.summary.result, "succeeded");
+    await eventually("namespace es1-infrastructure is gone", () => !getObject(kubeconfig, "namespace", NS));
+    for (const pc of ["es1-infrastructure", "es1-platform"])
+      assert.ok(!getObject(kubeconfig, "priorityclass", pc), pc);
+    assert.match(kubectl(kubeconfig, "get", "namespaces", "-o", "name"), /namespace\/default/);
+  });
+});

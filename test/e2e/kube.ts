@@ -1,0 +1,44 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as path from "path";
+import { PROJECT_ROOT } from "../../lib/paths";
+
+/** The kwok cluster the e2e tier runs on: its own, so a developer's `local` deploy is untouched. */
+export const E2E_CLUSTER = "es1-e2e";
+
+const env = { ...process.env, ES1_CLUSTER_NAME: E2E_CLUSTER };
+
+/** Brings the e2e cluster up (idempotent) and returns its kubeconfig path. */
+export function clusterUp(): string {
+  execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "up"], { env, stdio: "inherit" });
+  return clusterKubeconfig();
+}
+
+export function clusterKubeconfig(): string {
+  return execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "kubeconfig"], { env })
+    .toString()
+    .trim();
+}
+
+/** kubectl against the e2e cluster; throws with kubectl's message on failure. */
+export function kubectl(kubeconfig: string, ...args: string[]): string {
+  return kubectlWithInput(kubeconfig, undefined, ...args);
+}
+
+/** kubectl with `input` on its standard input (for `apply -f -`). */
+export function kubectlWithInput(kubeconfig: string, input: string | undefined, ...args: string[]): string {
+  const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+/** An object as JSON, or undefined when it does not exist. */
+export function getObject<T = Record<string, unknown>>(kubeconfig: string, ...args: string[]): T | undefined {
+  const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, "get", ...args, "-o", "json"], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) {
+    if (/NotFound|not found/.test(r.stderr)) return undefined;
+    throw new Error(`kubectl get ${args.join(" ")}: ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout) as T;
+}
