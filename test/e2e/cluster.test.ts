@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { clusterUp, getObject, kubectl, kubectlWithInput } from "./kube";
+import { clusterUp, kubectl, kubectlWithInput, mustGet } from "./kube";
 
 interface NodeList {
   items: {
@@ -72,16 +72,21 @@ describe("local cluster (kwok)", function () {
   });
 
   it("has one labelled, tainted node per ES1 pool, with GPUs on the aiml pool", function () {
-    const nodes = getObject<NodeList>(kubeconfig, "nodes")!.items;
+    const nodes = mustGet<NodeList>(kubeconfig, "nodes").items;
     const pools = new Map(nodes.map((n) => [n.metadata.labels["es1-pool"], n]));
+    const mustPool = (p: string) => {
+      const n = pools.get(p);
+      if (!n) throw new Error(`no ${p} node`);
+      return n;
+    };
     for (const pool of ["system", "infrastructure", "platform", "aiml"])
       assert.ok(pools.has(pool), `no ${pool} node`);
-    assert.deepStrictEqual(pools.get("system")!.spec.taints ?? [], []);
+    assert.deepStrictEqual(mustPool("system").spec.taints ?? [], []);
     assert.deepStrictEqual(
-      (pools.get("infrastructure")!.spec.taints ?? []).map((t) => t.key),
+      (mustPool("infrastructure").spec.taints ?? []).map((t) => t.key),
       ["es1-pool"],
     );
-    assert.strictEqual(pools.get("aiml")!.status.capacity["nvidia.com/gpu"], "1");
+    assert.strictEqual(mustPool("aiml").status.capacity["nvidia.com/gpu"], "1");
   });
 
   it("runs Deployments and StatefulSets to Ready and Jobs to completion on the right pools", function () {
@@ -93,12 +98,12 @@ describe("local cluster (kwok)", function () {
     kubectl(kubeconfig, "-n", NS, "wait", "--for=condition=complete", "job/migrate", "--timeout=120s");
     kubectl(kubeconfig, "-n", NS, "wait", "--for=condition=Ready", "pod/gpu", "--timeout=120s");
 
-    const pods = getObject<{ items: { metadata: { name: string }; spec: { nodeName: string } }[] }>(
+    const pods = mustGet<{ items: { metadata: { name: string }; spec: { nodeName: string } }[] }>(
       kubeconfig,
       "-n",
       NS,
       "pods",
-    )!.items;
+    ).items;
     const nodeOf = (prefix: string) =>
       pods.filter((p) => p.metadata.name.startsWith(prefix)).map((p) => p.spec.nodeName);
     assert.ok(

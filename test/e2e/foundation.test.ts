@@ -6,7 +6,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { clusterUp, E2E_CLUSTER, getObject, kubectl } from "./kube";
+import { clusterUp, E2E_CLUSTER, getObject, kubectl, mustGet } from "./kube";
 
 const STACK = "e2e";
 const NS = "es1-infrastructure";
@@ -138,12 +138,10 @@ describe("ES1 on the local cluster: deploy, converge, destroy", function () {
   });
 
   it("keeps the generated password across updates", function () {
-    const before = getObject<Secret>(kubeconfig, "-n", NS, "secret", "es1-postgresql-superuser")!.data
-      .password;
+    const before = mustGet<Secret>(kubeconfig, "-n", NS, "secret", "es1-postgresql-superuser").data.password;
     const r = deployCommand(env);
     assert.strictEqual(r.status, 0, r.output);
-    const after = getObject<Secret>(kubeconfig, "-n", NS, "secret", "es1-postgresql-superuser")!.data
-      .password;
+    const after = mustGet<Secret>(kubeconfig, "-n", NS, "secret", "es1-postgresql-superuser").data.password;
     assert.strictEqual(after, before);
   });
 

@@ -42,3 +42,10 @@ export function getObject<T = Record<string, unknown>>(kubeconfig: string, ...ar
   }
   return JSON.parse(r.stdout) as T;
 }
+
+/** An object that must exist; fails the test with what was missing otherwise. */
+export function mustGet<T = Record<string, unknown>>(kubeconfig: string, ...args: string[]): T {
+  const o = getObject<T>(kubeconfig, ...args);
+  if (o === undefined) throw new Error(`expected ${args.join(" ")} to exist`);
+  return o;
+}
