@@ -205,9 +205,28 @@ build_kube_linter() {
     "golang.stackrox.io/kube-linter/cmd/kube-linter@v$KUBE_LINTER_VERSION"
 }
 
+# Pulumi's Go language host (module sdk/nodejs/cmd/pulumi-language-nodejs) has no tags and none of
+# its versions is served by the module proxy here, so unless a real one is installed, the
+# project's Node.js language host goes next to the CLI, where the engine looks for it.
+install_language_host() {
+  local dir
+  dir=$(dirname "$(readlink -f "$(command -v pulumi || echo "$BIN/pulumi")")")
+  if [ -x "$dir/pulumi-language-nodejs" ] && ! cmp -s "$dir/pulumi-language-nodejs" "$here/language-host/pulumi-language-nodejs" &&
+    ! grep -q "Node.js language host for the Pulumi CLI" "$dir/pulumi-language-nodejs"; then
+    log "pulumi-language-nodejs: using $dir/pulumi-language-nodejs"
+    return 0
+  fi
+  if [ -w "$dir" ]; then
+    install -m 0755 "$here/language-host/pulumi-language-nodejs" "$dir/pulumi-language-nodejs"
+  else
+    install -m 0755 "$here/language-host/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
+  fi
+  log "pulumi-language-nodejs: the project's Node.js language host"
+}
+
 want_pulumi() {
-  on_path pulumi "v$PULUMI_VERSION" version && return 0
-  ensure "pulumi-$PULUMI_VERSION" build_pulumi
+  on_path pulumi "v$PULUMI_VERSION" version || ensure "pulumi-$PULUMI_VERSION" build_pulumi
+  PATH=$BIN:$PATH install_language_host
 }
 want_providers() {
   ensure "pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION" build_kubernetes_provider

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { openStack } from "../../automation/workspace";
+import { OFFLINE_ENV, openStack, toolsBinDir } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { clusterUp, E2E_CLUSTER, getObject, kubectl, mustGet } from "./kube";
 
@@ -127,6 +127,22 @@ describe("ES1 on the local cluster: deploy, converge, destroy", function () {
   it("has nothing to do on a second run (preview --expect-no-changes, then up)", async function () {
     const preview = deployCommand(env, "--preview", "--expect-no-changes");
     assert.strictEqual(preview.status, 0, preview.output);
+    // The Pulumi CLI running the project as a program sees the same: no changes.
+    const cli = spawnSync(
+      "pulumi",
+      ["preview", "--stack", STACK, "--expect-no-changes", "--non-interactive"],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          ...OFFLINE_ENV,
+          ...env,
+          PATH: `${toolsBinDir()}${path.delimiter}${process.env.PATH}`,
+        },
+        encoding: "utf8",
+      },
+    );
+    assert.strictEqual(cli.status, 0, `${cli.stdout}\n${cli.stderr}`);
     const up = await stack.up();
     const changes = up.summary.resourceChanges ?? {};
     process.stderr.write(`      second up: ${JSON.stringify(changes)}\n`);
