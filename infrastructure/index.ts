@@ -1,4 +1,3 @@
-import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
@@ -8,7 +7,6 @@ import { helmRelease, localChart } from "../lib/release";
 import { baseValues } from "./values/base";
 
 export const INFRASTRUCTURE_NAMESPACE = "es1-infrastructure";
-const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /**
  * Where the platform finds the shared infrastructure: names only, never secret values, so it can
@@ -71,7 +69,7 @@ export class Infrastructure extends pulumi.ComponentResource {
       {
         name: "es1-base",
         namespace,
-        chart: localChart(PROJECT_ROOT, "infrastructure/charts/es1-base"),
+        chart: localChart("infrastructure/charts/es1-base"),
         values: baseValues(settings, cluster.cloud),
         timeoutSeconds: 120,
         provider: cluster.provider,

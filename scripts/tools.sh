@@ -27,11 +27,26 @@ GO_BUILD=(go build -trimpath)
 log() { printf '[tools] %s\n' "$*" >&2; }
 
 # link_dir DIR: expose every executable of a finished, versioned install directory in $BIN.
+# Provider plugins go to Pulumi's plugin cache instead (install_plugin), where the engine matches
+# the exact version the npm SDK asks for; on PATH it would take any version, with a warning.
 link_dir() {
   local f
   for f in "$1"/*; do
+    case $(basename "$f") in pulumi-resource-*) continue ;; esac
     [ -x "$f" ] && ln -sfn "$f" "$BIN/$(basename "$f")"
   done
+}
+
+# install_plugin NAME VERSION FILE: a resource provider into the Pulumi plugin cache (offline).
+install_plugin() {
+  local name=$1 version=$2 file=$3 dest
+  dest=${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$name-v$version
+  if cmp -s "$dest/pulumi-resource-$name" "$file"; then
+    log "plugin resource $name $version: installed"
+    return 0
+  fi
+  "$BIN/pulumi" plugin install resource "$name" "$version" --file "$file" >&2
+  log "plugin resource $name $version: installed into $dest"
 }
 
 # on_path NAME WANT CMD...: true (and links it) when NAME on PATH, outside $BIN, prints WANT.
@@ -118,39 +133,20 @@ build_kubernetes_provider() {
 }
 
 build_random_provider() {
-  local out=$1 w=$SRC/pulumi-random-$PULUMI_RANDOM_VERSION
-  copy_module "github.com/pulumi/pulumi-random/provider/v4@$PULUMI_RANDOM_COMMIT" "$w"
-  # ./shim is a nested module, so it is not in the provider's module zip: recreate it (it is tiny).
-  mkdir -p "$w/shim"
-  cat >"$w/shim/go.mod" <<'EOF'
-module github.com/terraform-providers/terraform-provider-random/shim
-
-go 1.25.0
-
-require (
-	github.com/hashicorp/terraform-plugin-framework v1.19.0
-	github.com/terraform-providers/terraform-provider-random v1.3.2-0.20260513075824-f8d869dc98d9
-)
-EOF
-  cat >"$w/shim/shim.go" <<'EOF'
-package shim
-
-import (
-	tfpf "github.com/hashicorp/terraform-plugin-framework/provider"
-	"github.com/terraform-providers/terraform-provider-random/internal/provider"
-)
-
-func NewProvider() tfpf.Provider { return provider.New() }
-EOF
-  (
-    cd "$w/shim" && GOFLAGS="$GOFLAGS -mod=mod" go mod tidy
-  )
+  local out=$1 w=$SRC/random-bridge-$PULUMI_RANDOM_VERSION
+  local ldf="-s -w -X es1/random-provider/version.Version=$PULUMI_RANDOM_VERSION"
+  # Upstream's provider module (github.com/pulumi/pulumi-random/provider/v4) is not served by the
+  # module proxy, so scripts/random-provider re-creates it on pulumi-terraform-bridge and the
+  # Terraform random provider; its generated schema and bridge metadata are made in a scratch copy.
+  rm -rf "$w"
+  cp -r "$here/random-provider" "$w"
   (
     cd "$w"
     export GOFLAGS="$GOFLAGS -mod=mod"
-    (cd cmd/pulumi-resource-random && VERSION=$PULUMI_RANDOM_VERSION go run generate.go)
-    "${GO_BUILD[@]}" -ldflags "-s -w -X github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version=$PULUMI_RANDOM_VERSION" \
-      -o "$out/pulumi-resource-random" ./cmd/pulumi-resource-random
+    "${GO_BUILD[@]}" -ldflags "$ldf" -o bin/pulumi-tfgen-random ./cmd/pulumi-tfgen-random
+    # --skip-examples: converting the HCL examples would need Pulumi's converter plugins.
+    bin/pulumi-tfgen-random schema --skip-examples --out cmd/pulumi-resource-random
+    "${GO_BUILD[@]}" -ldflags "$ldf" -o "$out/pulumi-resource-random" ./cmd/pulumi-resource-random
   )
 }
 
@@ -201,8 +197,18 @@ build_kube() {
 }
 
 build_kube_linter() {
-  GOBIN=$1 go install -trimpath -ldflags "-s -w -X golang.stackrox.io/kube-linter/internal/version.version=v$KUBE_LINTER_VERSION" \
-    "golang.stackrox.io/kube-linter/cmd/kube-linter@v$KUBE_LINTER_VERSION"
+  local out=$1 w=$SRC/kube-linter-$KUBE_LINTER_VERSION
+  mkdir -p "$w"
+  # The vanity path golang.stackrox.io is not served by the module proxy here; the same module is,
+  # under its GitHub path, which a replace accepts despite the different module name.
+  printf 'module local/kube-linter-build\n\ngo 1.25.0\n\nrequire golang.stackrox.io/kube-linter v%s\n\nreplace golang.stackrox.io/kube-linter => github.com/stackrox/kube-linter v%s\n\ntool golang.stackrox.io/kube-linter/cmd/kube-linter\n' \
+    "$KUBE_LINTER_VERSION" "$KUBE_LINTER_VERSION" >"$w/go.mod"
+  (
+    cd "$w"
+    go mod tidy
+    "${GO_BUILD[@]}" -ldflags "-s -w -X golang.stackrox.io/kube-linter/internal/version.version=v$KUBE_LINTER_VERSION" \
+      -o "$out/kube-linter" golang.stackrox.io/kube-linter/cmd/kube-linter
+  )
 }
 
 # Pulumi's Go language host (module sdk/nodejs/cmd/pulumi-language-nodejs) has no tags and none of
@@ -230,7 +236,10 @@ want_pulumi() {
 }
 want_providers() {
   ensure "pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION" build_kubernetes_provider
+  install_plugin kubernetes "$PULUMI_KUBERNETES_VERSION" \
+    "$TOOLS/pulumi-resource-kubernetes-$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"
   ensure "pulumi-resource-random-$PULUMI_RANDOM_VERSION" build_random_provider
+  install_plugin random "$PULUMI_RANDOM_VERSION" "$TOOLS/pulumi-resource-random-$PULUMI_RANDOM_VERSION/pulumi-resource-random"
 }
 want_helm() { on_path helm "v$HELM_VERSION" version --template '{{.Version}}' || ensure "helm-$HELM_VERSION" build_helm; }
 want_cluster() {
@@ -252,7 +261,7 @@ for what in "$@"; do
   case $what in
     all) want_pulumi; want_providers; want_helm; want_cluster; want_lint ;;
     pulumi) want_pulumi ;;
-    providers) want_providers ;;
+    providers) want_pulumi; want_providers ;;
     helm) want_helm ;;
     cluster) want_cluster ;;
     lint) want_lint ;;
