@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSettings } from "../config";
+import { AksCluster } from "./aks";
+import { EksCluster } from "./eks";
 import { ExistingCluster } from "./existing";
+import { GkeCluster } from "./gke";
 import { Cluster } from "./types";
 
 export * from "./types";
@@ -10,5 +13,11 @@ export function createCluster(settings: ClusterSettings, opts?: pulumi.Component
   switch (settings.provider) {
     case "existing":
       return new ExistingCluster("cluster", settings, opts).cluster;
+    case "gke":
+      return new GkeCluster("cluster", settings, opts).cluster;
+    case "eks":
+      return new EksCluster("cluster", settings, opts).cluster;
+    case "aks":
+      return new AksCluster("cluster", settings, opts).cluster;
   }
 }

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { PROJECT_ROOT } from "../lib/paths";
 import { NAMESPACE, parseSettings, Settings, SettingsSource } from "./settings";
 
 export * from "./errors";
+export * from "./cluster";
 export * from "./settings";
 
 // The SDK knows which keys were stored encrypted but keeps the function internal; without it,
@@ -36,8 +38,8 @@ export function stackConfigSource(): SettingsSource {
   };
 }
 
-/** Settings of the running stack. */
-export function loadSettings(cwd: string = process.cwd()): Settings {
+/** Settings of the running stack; relative paths in config are relative to the project directory. */
+export function loadSettings(cwd: string = PROJECT_ROOT): Settings {
   return parseSettings(stackConfigSource(), {
     project: pulumi.getProject(),
     stack: pulumi.getStack(),

@@ -92,6 +92,37 @@ export class Reader {
     return fallback;
   }
 
+  /** A whole number within bounds; `fallback` when unset. */
+  integer(path: string, value: unknown, fallback: number, bounds: { min: number; max: number }): number {
+    if (value === undefined || value === null) return fallback;
+    const n = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n)) {
+      this.fail(path, `expected a whole number, got ${show(value)}`);
+      return fallback;
+    }
+    if (n < bounds.min || n > bounds.max) {
+      this.fail(path, `${n} is out of range; use ${bounds.min} to ${bounds.max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** A list of non-empty strings (a YAML list); `[]` when unset. */
+  stringList(path: string, value: unknown): string[] {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) {
+      this.fail(path, `expected a list of strings, got ${show(value)}`);
+      return [];
+    }
+    const out: string[] = [];
+    value.forEach((v, i) => {
+      if (typeof v !== "string" || v === "")
+        this.fail(`${path}[${i}]`, `expected a non-empty string, got ${show(v)}`);
+      else out.push(v);
+    });
+    return out;
+  }
+
   stringMap(path: string, value: unknown): Record<string, string> {
     const obj = this.object(path, value);
     if (!obj) return {};

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { es1, StackOutputs } from "../../program";
+import { cloudInvoke, cloudOutputs } from "./cloud-mocks";
 
 /** Pulumi's marker for a secret value on the wire. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -83,9 +84,10 @@ export async function runProgram(
         if (args.type === "random:index/randomPassword:RandomPassword") {
           state.result = `generated-${args.name}-0123456789abcdef`;
         }
+        Object.assign(state, cloudOutputs(args.type, args.name, inputs));
         return { id: `${args.name}-id`, state };
       },
-      call: (args) => args.inputs,
+      call: (args) => cloudInvoke(args.token, args.inputs) ?? args.inputs,
     },
     PROJECT,
     opts.stack ?? "test",

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigErrors, parseSettings, Settings, SettingsSource } from "../../config";
+import { ConfigErrors, ExistingClusterSettings, parseSettings, Settings, SettingsSource } from "../../config";
 import { valueOf } from "./harness";
 
 /** A stack config as plain data: keys without the es1: prefix, and which of them are encrypted. */
@@ -17,8 +17,11 @@ function source(values: Record<string, unknown>, secretKeys: string[] = []): Set
 
 const id = { project: "es1-platform", stack: "dev", cwd: os.tmpdir() };
 
-function parse(values: Record<string, unknown>, secretKeys: string[] = []): Settings {
-  return parseSettings(source(values, secretKeys), id);
+/** Settings of a stack on the default `existing` provider, which these tests exercise. */
+type ExistingStack = Settings & { cluster: ExistingClusterSettings };
+
+function parse(values: Record<string, unknown>, secretKeys: string[] = []): ExistingStack {
+  return parseSettings(source(values, secretKeys), id) as ExistingStack;
 }
 
 /** The messages of the ConfigErrors a config produces. */
@@ -91,7 +94,7 @@ describe("Settings", () => {
     const s = parseSettings(source({ cluster: { kubeconfig: "kc.yaml", context: "kwok-es1" } }), {
       ...id,
       cwd: dir,
-    });
+    }) as ExistingStack;
     assert.strictEqual(s.cluster.kubeconfig.kind, "file");
     assert.strictEqual(s.cluster.context, "kwok-es1");
     if (s.cluster.kubeconfig.kind !== "file") return;
