@@ -10,7 +10,7 @@ import { AksClusterSettings, NodePoolSettings } from "../config";
 import { hostAddress, subnet } from "../lib/cidr";
 import { nvidiaDevicePlugin } from "./gpu";
 import { clusterProvider } from "./kubeconfig";
-import { configuredPools, placements } from "./pools";
+import { configuredPools, cloudClusterContract } from "./pools";
 import { Cluster, NODE_POOLS, PoolName } from "./types";
 
 /** Built-in Azure role definitions the cluster identity is granted. */
@@ -234,16 +234,7 @@ export class AksCluster extends pulumi.ComponentResource {
     );
     if (args.nodePools.aiml) nvidiaDevicePlugin(`${name}-nvidia-device-plugin`, { provider, parent: this });
 
-    this.cluster = {
-      cloud: "aks",
-      name: args.name,
-      provider,
-      kubeconfig,
-      storageClass: args.storageClass,
-      ingressClass: args.ingressClass,
-      ingressAnnotations: args.ingressAnnotations,
-      nodePools: placements(args.nodePools),
-    };
+    this.cluster = cloudClusterContract("aks", args, provider, kubeconfig);
     this.registerOutputs({ clusterId: cluster.id, storageClass: args.storageClass });
   }
 

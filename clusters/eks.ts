@@ -11,7 +11,7 @@ import { EksClusterSettings } from "../config";
 import { subnet } from "../lib/cidr";
 import { nvidiaDevicePlugin } from "./gpu";
 import { clusterProvider, execKubeconfig } from "./kubeconfig";
-import { configuredPools, placements } from "./pools";
+import { configuredPools, cloudClusterContract } from "./pools";
 import { Cluster, NODE_POOLS, Taint } from "./types";
 
 const TAINT_EFFECTS: Record<Taint["effect"], string> = {
@@ -214,16 +214,7 @@ export class EksCluster extends pulumi.ComponentResource {
     );
     if (args.nodePools.aiml) nvidiaDevicePlugin(`${name}-nvidia-device-plugin`, { provider, parent: this });
 
-    this.cluster = {
-      cloud: "eks",
-      name: args.name,
-      provider,
-      kubeconfig,
-      storageClass: args.storageClass,
-      ingressClass: args.ingressClass,
-      ingressAnnotations: args.ingressAnnotations,
-      nodePools: placements(args.nodePools),
-    };
+    this.cluster = cloudClusterContract("eks", args, provider, kubeconfig);
     this.registerOutputs({
       clusterArn: cluster.arn,
       endpoint: cluster.endpoint,

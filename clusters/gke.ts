@@ -9,7 +9,7 @@ import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
 import { GkeClusterSettings } from "../config";
 import { clusterProvider, execKubeconfig } from "./kubeconfig";
-import { configuredPools, placements } from "./pools";
+import { configuredPools, cloudClusterContract } from "./pools";
 import { Cluster, NODE_POOLS, Taint } from "./types";
 
 /** Secondary ranges of a subnetwork ES1 creates. */
@@ -197,16 +197,7 @@ export class GkeCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: pools },
     );
 
-    this.cluster = {
-      cloud: "gke",
-      name: args.name,
-      provider,
-      kubeconfig,
-      storageClass: args.storageClass,
-      ingressClass: args.ingressClass,
-      ingressAnnotations: args.ingressAnnotations,
-      nodePools: placements(args.nodePools),
-    };
+    this.cluster = cloudClusterContract("gke", args, provider, kubeconfig);
     this.registerOutputs({
       clusterId: cluster.id,
       endpoint: cluster.endpoint,

@@ -74,7 +74,7 @@ export interface SecretsEncryptionSettings {
   keyVaultId?: string;
 }
 
-interface CloudClusterBase {
+export interface CloudClusterBase {
   name: string;
   environment: Environment;
   region: string;
