@@ -259,7 +259,18 @@ status() {
 [ $# -gt 0 ] || set -- all
 for what in "$@"; do
   case $what in
-    all) want_pulumi; want_providers; want_helm; want_cluster; want_lint ;;
+    all)
+      # Two build chains side by side: while one waits on module downloads or a single-threaded
+      # link, the other compiles. Each chain's output is prefixed with its name.
+      (want_pulumi && want_providers) > >(sed -u 's/^/[pulumi] /' >&2) 2>&1 &
+      a=$!
+      (want_cluster && want_helm && want_lint) > >(sed -u 's/^/[k8s] /' >&2) 2>&1 &
+      b=$!
+      rc=0
+      wait $a || rc=1
+      wait $b || rc=1
+      [ $rc -eq 0 ] || { log "a build failed (see above)"; exit 1; }
+      ;;
     pulumi) want_pulumi ;;
     providers) want_pulumi; want_providers ;;
     helm) want_helm ;;
