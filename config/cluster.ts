@@ -209,8 +209,9 @@ export const COST_TAG_KEYS = ["es1-stack", "es1-environment"] as const;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function expandHome(p: string): string {
-  return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
+/** A path from config: `~` is the home directory, relative paths are relative to the project. */
+export function configPath(cwd: string, p: string): string {
+  return path.resolve(cwd, p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p);
 }
 
 /**
@@ -259,7 +260,7 @@ function parseExistingCluster(
       kubeconfig = { kind: "secret", contents: pulumi.secret(kubeconfigSecret) };
     }
   } else if (kubeconfigPath !== undefined) {
-    const resolved = path.resolve(id.cwd, expandHome(kubeconfigPath));
+    const resolved = configPath(id.cwd, kubeconfigPath);
     let contents: string | undefined;
     try {
       contents = fs.readFileSync(resolved, "utf8");

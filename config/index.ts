@@ -3,6 +3,7 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { PROJECT_ROOT } from "../lib/paths";
 import { NAMESPACE, parseSettings, Settings, SettingsSource } from "./settings";
 
+export * from "./airgap";
 export * from "./errors";
 export * from "./cluster";
 export * from "./settings";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { AirgapSettings, parseAirgap } from "./airgap";
 import { ClusterSettings, parseCluster } from "./cluster";
 import { ConfigErrors } from "./errors";
 import { ConfigSource, Reader } from "./reader";
@@ -25,10 +26,18 @@ export interface Settings {
   protect: boolean;
   cluster: ClusterSettings;
   secrets: ConfiguredSecrets;
+  airgap: AirgapSettings;
 }
 
 /** Top-level keys of the es1 namespace; anything else is a typo. */
-export const TOP_LEVEL_KEYS = ["environment", "sizing", "cluster", "kubeconfig", "secrets"] as const;
+export const TOP_LEVEL_KEYS = [
+  "environment",
+  "sizing",
+  "cluster",
+  "kubeconfig",
+  "secrets",
+  "airgap",
+] as const;
 
 /** Credential names `es1:secrets` may set. */
 export const SECRET_NAMES = ["postgresqlSuperuserPassword"] as const;
@@ -93,6 +102,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   );
   const cluster = parseCluster(r, src, id, environment);
   const secrets = parseSecrets(r, src);
+  const airgap = parseAirgap(r, id.cwd);
   if (r.errors.length > 0) throw new ConfigErrors(r.errors);
   return {
     project: id.project,
@@ -102,5 +112,6 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     protect: environment === "prod",
     cluster,
     secrets,
+    airgap,
   };
 }

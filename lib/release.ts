@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ResolvedChart } from "./charts";
 import { JsonObject } from "./json";
 import { PROJECT_ROOT } from "./paths";
 
@@ -15,7 +16,8 @@ export interface LocalChart {
   checksum: string;
 }
 
-export type ChartSource = LocalChart;
+/** A chart of this repository, or an upstream chart where the resolver found it. */
+export type ChartSource = LocalChart | ResolvedChart;
 
 function filesUnder(dir: string): string[] {
   return fs
@@ -57,6 +59,24 @@ export interface ReleaseArgs {
   provider: k8s.Provider;
 }
 
+/** The Release inputs that say which chart to install, with the values it gets. */
+export function chartInputs(
+  chart: ChartSource,
+  values: JsonObject,
+): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts" | "values"> {
+  switch (chart.kind) {
+    case "local":
+      return { chart: chart.path, values: { ...values, es1ChartChecksum: chart.checksum } };
+    case "repo":
+      return { chart: chart.chart, version: chart.version, repositoryOpts: { repo: chart.repo }, values };
+    case "oci":
+      return { chart: chart.ref, version: chart.version, values };
+    case "mirrored":
+      // A local archive or directory carries its own version; Helm takes the path as it is.
+      return { chart: chart.path, values };
+  }
+}
+
 /** How many revisions Helm keeps: each is a Secret holding the values and manifest. */
 export const MAX_HISTORY = 5;
 
@@ -70,14 +90,12 @@ export function helmRelease(
   args: ReleaseArgs,
   opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
 ): k8s.helm.v3.Release {
-  const values: JsonObject = { ...args.values, es1ChartChecksum: args.chart.checksum };
   return new k8s.helm.v3.Release(
     args.name,
     {
       name: args.name,
       namespace: args.namespace,
-      chart: args.chart.path,
-      values,
+      ...chartInputs(args.chart, args.values),
       maxHistory: MAX_HISTORY,
       atomic: true,
       cleanupOnFail: true,
