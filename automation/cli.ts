@@ -2,11 +2,30 @@
 // automation/commands/ taking (argv, io) and returning its exit code, so tests drive it in memory.
 import { Command, CommandIO, EXIT_OK, EXIT_USAGE } from "./commands/common";
 import { licenseCommand } from "./commands/license";
+import type { StackCommand } from "./commands/stack-args";
+
+// The stack commands load the Pulumi program and providers' SDKs: only when one of them runs.
+function stack(command: StackCommand): Command {
+  return async (argv, io) => (await import("./commands/stack")).stackCommand(command)(argv, io);
+}
 
 const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = {
   license: {
     summary: "create signing keys, issue and verify ES1 licenses (docs/licensing.md)",
     run: licenseCommand,
+  },
+  preview: { summary: "show what `up` would change in a stack (docs/pipelines.md)", run: stack("preview") },
+  up: { summary: "deploy a stack", run: stack("up") },
+  refresh: { summary: "read the real state of a stack's resources into its state", run: stack("refresh") },
+  destroy: { summary: "delete every resource of a stack", run: stack("destroy") },
+  outputs: { summary: "print a stack's outputs (secrets masked)", run: stack("outputs") },
+  render: {
+    summary: "write each Helm release's chart and values (no secrets) for review",
+    run: stack("render"),
+  },
+  secrets: {
+    summary: "secrets init: generate the credentials a stack's config lacks",
+    run: async (argv, io) => (await import("./commands/stack")).secretsCommand(argv, io),
   },
 };
 
@@ -34,11 +53,27 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
 }
 
 if (require.main === module) {
+  // SIGTERM (a cancelled CI job): cancel the running Pulumi operation cleanly, so it releases the
+  // stack lock. SIGINT from a terminal reaches the Pulumi CLI directly, which does the same. A second
+  // signal ends the process at once.
+  const abort = new AbortController();
+  let signals = 0;
+  const stackCommands = ["preview", "up", "refresh", "destroy", "outputs", "render", "secrets"];
+  for (const sig of stackCommands.includes(process.argv[2] ?? "") ? (["SIGINT", "SIGTERM"] as const) : []) {
+    process.on(sig, () => {
+      if (++signals > 1) process.exit(130);
+      process.stderr.write(`es1: ${sig}: stopping the running operation (again to exit now)\n`);
+      if (sig === "SIGTERM") abort.abort();
+      else if (process.stdin.isTTY !== true) abort.abort();
+    });
+  }
   const io: CommandIO = {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
+    interactive: process.stdin.isTTY === true,
+    signal: abort.signal,
   };
   main(process.argv.slice(2), io).then(
     // exitCode rather than exit(): a piped stdout is flushed asynchronously and exit() would cut it.

@@ -1,9 +1,9 @@
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../lib/paths";
-import { es1 } from "../program";
 
 export const PROJECT_NAME = "es1-platform";
 
@@ -26,6 +26,16 @@ export interface StackOptions {
   passphrase?: string;
   /** Extra environment for the Pulumi CLI and its plugins. */
   env?: Record<string, string>;
+  /**
+   * Create the stack when it does not exist (default true). With false, a missing stack is a
+   * StackNotFoundError: for commands that only read or remove what a stack already has.
+   */
+  create?: boolean;
+  /**
+   * Secrets provider of a stack this call creates (`pulumi stack init --secrets-provider`);
+   * default $ES1_SECRETS_PROVIDER, else `passphrase`. An existing stack keeps its own.
+   */
+  secretsProvider?: string;
 }
 
 /** Settings that keep the Pulumi CLI from reaching out to the internet. */
@@ -51,9 +61,22 @@ function passphraseFor(opts: StackOptions): Record<string, string> {
   return {};
 }
 
+// `pulumi stack init/select` rewrite the global workspace.json and are not safe to run in
+// parallel (pulumi/pulumi#8186); every other operation names its stack with --stack. Stack
+// selection is therefore done one at a time in this process, and operations run concurrently.
+let selection: Promise<unknown> = Promise.resolve();
+
+/** Runs `task` after every task queued before it has settled: a mutex for stack selection. */
+export function serialized<T>(task: () => Promise<T>): Promise<T> {
+  const run = selection.then(task, task);
+  selection = run.catch(() => undefined);
+  return run;
+}
+
 /**
  * A stack of this project, run in-process (the program is the same function `pulumi up` runs,
  * and no language host is needed) with the project's Pulumi.yaml and Pulumi.<stack>.yaml.
+ * Several stacks may be opened and driven concurrently from one process.
  */
 export async function openStack(opts: StackOptions): Promise<Stack> {
   const bin = toolsBinDir();
@@ -66,8 +89,56 @@ export async function openStack(opts: StackOptions): Promise<Stack> {
   };
   const pulumiBin = fs.existsSync(path.join(bin, "pulumi")) ? path.dirname(bin) : undefined;
   const pulumiCommand = await PulumiCommand.get({ root: pulumiBin });
-  return LocalWorkspace.createOrSelectStack(
-    { stackName: opts.stackName, projectName: PROJECT_NAME, program: async () => es1() },
-    { workDir: PROJECT_ROOT, envVars, pulumiCommand, secretsProvider: "passphrase" },
+  // The program (and with it every cloud provider's SDK) is loaded when the engine runs it, so
+  // commands that never run it (outputs, a usage error) start quickly.
+  const program = async () => (await import("../program")).es1();
+  const args = { stackName: opts.stackName, projectName: PROJECT_NAME, program };
+  const wsOpts = {
+    workDir: PROJECT_ROOT,
+    envVars,
+    pulumiCommand,
+    secretsProvider: opts.secretsProvider ?? process.env.ES1_SECRETS_PROVIDER ?? "passphrase",
+  };
+  return serialized(() =>
+    opts.create === false
+      ? LocalWorkspace.selectStack(args, wsOpts)
+      : LocalWorkspace.createOrSelectStack(args, wsOpts),
   );
+}
+
+/** The file holding a stack's config: `Pulumi.<stack>.yaml` in the workspace directory. */
+export function stackConfigFile(stack: Stack): string {
+  const leaf = stack.name.split("/").pop() ?? stack.name;
+  return path.join(stack.workspace.workDir, `Pulumi.${leaf}.yaml`);
+}
+
+export interface PulumiRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the workspace's Pulumi CLI for `stack` (its environment, directory and --stack), with
+ * `input` on standard input: for what the SDK only offers through process arguments (a secret
+ * passed as an argument is visible to every user of the machine while the command runs).
+ */
+export function runPulumi(stack: Stack, args: string[], input?: string): Promise<PulumiRun> {
+  const ws = stack.workspace;
+  if (!(ws instanceof LocalWorkspace)) throw new Error("runPulumi needs a LocalWorkspace stack");
+  const env: NodeJS.ProcessEnv = { ...process.env, ...ws.envVars, PULUMI_AUTOMATION_API: "true" };
+  return new Promise((resolve, reject) => {
+    const child = spawn(ws.pulumiCommand.command, [...args, "--stack", stack.name, "--non-interactive"], {
+      cwd: ws.workDir,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
 }

@@ -6,6 +6,10 @@ export interface CommandIO {
   stderr: { write(text: string): unknown };
   stdin: AsyncIterable<string | Buffer>;
   env: Readonly<Record<string, string | undefined>>;
+  /** Whether a person is at the keyboard (stdin is a terminal): commands may ask for confirmation. */
+  interactive?: boolean;
+  /** Aborted when the process is asked to stop (SIGINT/SIGTERM): running operations cancel cleanly. */
+  signal?: AbortSignal;
 }
 
 export type Command = (argv: string[], io: CommandIO) => Promise<number>;
@@ -86,6 +90,17 @@ export function required(args: ParsedArgs, name: string): string {
   const v = optional(args, name);
   if (v === undefined || v === "") throw new UsageError(`--${name} is required`);
   return v;
+}
+
+/** The first line of `stream` (without its newline); "" at end of input. */
+export async function readLine(stream: AsyncIterable<string | Buffer>): Promise<string> {
+  let text = "";
+  for await (const chunk of stream) {
+    text += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+    const nl = text.indexOf("\n");
+    if (nl >= 0) return text.slice(0, nl).replace(/\r$/, "");
+  }
+  return text;
 }
 
 export async function readAll(stream: AsyncIterable<string | Buffer>): Promise<string> {

@@ -1,12 +1,12 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { OFFLINE_ENV, openStack, toolsBinDir } from "../../automation/workspace";
+import { OFFLINE_ENV, toolsBinDir } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { clusterUp, E2E_CLUSTER, getObject, kubectl, mustGet } from "./kube";
+import { getObject, kubectl, mustGet } from "./kube";
+import { openE2eStack } from "./stack";
 
 const STACK = "e2e";
 const NS = "es1-infrastructure";
@@ -51,25 +51,7 @@ describe("ES1 on the local cluster: deploy, converge, destroy", function () {
   let env: Record<string, string>;
 
   before(async function () {
-    kubeconfig = clusterUp();
-    backend = fs.mkdtempSync(path.join(os.tmpdir(), "es1-e2e-state-"));
-    env = { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "e2e-only-passphrase" };
-    stack = await openStack({
-      stackName: STACK,
-      backendUrl: env.PULUMI_BACKEND_URL,
-      passphrase: env.PULUMI_CONFIG_PASSPHRASE,
-    });
-    await stack.setAllConfig(
-      {
-        "es1:environment": { value: "dev" },
-        "es1:sizing": { value: "minimal" },
-        "es1:cluster.provider": { value: "existing" },
-        "es1:cluster.name": { value: "e2e" },
-        "es1:cluster.kubeconfig": { value: kubeconfig },
-        "es1:cluster.context": { value: `kwok-${E2E_CLUSTER}` },
-      },
-      true,
-    );
+    ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, { "es1:sizing": "minimal" }));
   });
 
   after(async function () {

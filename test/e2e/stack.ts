@@ -1,0 +1,46 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { openStack } from "../../automation/workspace";
+import { clusterUp, E2E_CLUSTER } from "./kube";
+
+/** A stack of this project on the e2e cluster, with its own throwaway file backend. */
+export interface E2eStack {
+  stack: Stack;
+  kubeconfig: string;
+  backend: string;
+  /** Environment a spawned es1 / npm / pulumi command needs to reach the same stack. */
+  env: Record<string, string>;
+}
+
+/** Brings the e2e cluster up and opens `stackName` on it, configured for the existing provider. */
+export async function openE2eStack(
+  stackName: string,
+  extraConfig: Record<string, string> = {},
+): Promise<E2eStack> {
+  const kubeconfig = clusterUp();
+  const backend = fs.mkdtempSync(path.join(os.tmpdir(), `es1-${stackName}-state-`));
+  const env = {
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: `${stackName}-only-passphrase`,
+  };
+  const stack = await openStack({
+    stackName,
+    backendUrl: env.PULUMI_BACKEND_URL,
+    passphrase: env.PULUMI_CONFIG_PASSPHRASE,
+  });
+  const config: Record<string, string> = {
+    "es1:environment": "dev",
+    "es1:cluster.provider": "existing",
+    "es1:cluster.name": stackName,
+    "es1:cluster.kubeconfig": kubeconfig,
+    "es1:cluster.context": `kwok-${E2E_CLUSTER}`,
+    ...extraConfig,
+  };
+  await stack.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, value]) => [k, { value }])),
+    true,
+  );
+  return { stack, kubeconfig, backend, env };
+}
