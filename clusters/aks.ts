@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AksClusterSettings, NodePoolSettings } from "../config";
 import { hostAddress, subnet } from "../lib/cidr";
 import { nvidiaDevicePlugin } from "./gpu";
-import { clusterProvider } from "./kubeconfig";
+import { clusterProvider } from "./k8s-access";
 import { configuredPools, cloudClusterContract } from "./pools";
 import { Cluster, NODE_POOLS, PoolName } from "./types";
 

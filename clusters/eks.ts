@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EksClusterSettings } from "../config";
 import { subnet } from "../lib/cidr";
 import { nvidiaDevicePlugin } from "./gpu";
-import { clusterProvider, execKubeconfig } from "./kubeconfig";
+import { clusterProvider, execKubeconfig } from "./k8s-access";
 import { configuredPools, cloudClusterContract } from "./pools";
 import { Cluster, NODE_POOLS, Taint } from "./types";
 

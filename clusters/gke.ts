@@ -8,7 +8,7 @@ import { Provider as GcpProvider } from "@pulumi/gcp/provider";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
 import { GkeClusterSettings } from "../config";
-import { clusterProvider, execKubeconfig } from "./kubeconfig";
+import { clusterProvider, execKubeconfig } from "./k8s-access";
 import { configuredPools, cloudClusterContract } from "./pools";
 import { Cluster, NODE_POOLS, Taint } from "./types";
 

@@ -5,7 +5,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { OFFLINE_ENV, toolsBinDir } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { getObject, kubectl, mustGet } from "./kube";
+import { eventually, getObject, kubectl, mustGet } from "./kube";
 import { openE2eStack } from "./stack";
 
 const STACK = "e2e";
@@ -33,15 +33,6 @@ function helm(kubeconfig: string, ...args: string[]): string {
   const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
-}
-
-async function eventually(what: string, check: () => boolean, seconds = 120): Promise<void> {
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  assert.fail(`timed out after ${seconds}s waiting until ${what}`);
 }
 
 describe("ES1 on the local cluster: deploy, converge, destroy", function () {

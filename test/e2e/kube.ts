@@ -49,3 +49,13 @@ export function mustGet<T = Record<string, unknown>>(kubeconfig: string, ...args
   if (o === undefined) throw new Error(`expected ${args.join(" ")} to exist`);
   return o;
 }
+
+/** Waits until `check` holds, polling every second; fails the test after `seconds`. */
+export async function eventually(what: string, check: () => boolean, seconds = 120): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${seconds}s waiting until ${what}`);
+}

@@ -11,7 +11,7 @@ import { OperationReport } from "../../automation/report";
 import { RenderIndexEntry } from "../../automation/render";
 import { SecretsInitReport } from "../../automation/secrets";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { E2E_CLUSTER, getObject, mustGet } from "./kube";
+import { E2E_CLUSTER, eventually, getObject, mustGet } from "./kube";
 import { openE2eStack } from "./stack";
 
 const STACK = "pipeline";
@@ -25,15 +25,6 @@ interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
-}
-
-async function eventually(what: string, check: () => boolean, seconds = 120): Promise<void> {
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  assert.fail(`timed out after ${seconds}s waiting until ${what}`);
 }
 
 describe("es1 command in a release pipeline (local cluster)", function () {
