@@ -21,7 +21,9 @@ export default tseslint.config(
         module: "writable",
         __dirname: "readonly",
         console: "readonly",
+        setTimeout: "readonly",
       },
     },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

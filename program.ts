@@ -1,6 +1,7 @@
 import { createCluster } from "./clusters";
 import { loadSettings } from "./config";
-import { Infrastructure, InfrastructureEndpoints } from "./infrastructure";
+import { Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
+import { resolveCharts } from "./infrastructure/catalog";
 
 /** Stack outputs: names and endpoints only; nothing secret in plaintext. */
 export interface StackOutputs {
@@ -15,8 +16,9 @@ export interface StackOutputs {
 export function es1(): StackOutputs {
   // Parsed first: a config mistake stops the run before any resource is registered.
   const settings = loadSettings();
+  const charts = resolveCharts(plannedReleases(settings), settings.airgap.charts);
   const cluster = createCluster(settings.cluster);
-  const infrastructure = new Infrastructure("infrastructure", { settings, cluster });
+  const infrastructure = new Infrastructure("infrastructure", { settings, cluster, charts });
   return {
     environment: settings.environment,
     cloud: cluster.cloud,

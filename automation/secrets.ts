@@ -1,10 +1,11 @@
 // `es1 secrets init`: for teams that keep every credential in stack config. Generates each
-// credential the program knows (config/settings.ts SECRET_NAMES) that the stack's config does not
+// credential the program knows (config/credentials.ts) that the stack's config does not
 // have yet and stores it encrypted as `es1:secrets.<name>`. Values never leave this process except
 // on the Pulumi CLI's standard input; they are never printed.
 import * as crypto from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
-import { NAMESPACE, SECRET_NAMES } from "../config/settings";
+import { CREDENTIALS, CredentialFormat, SECRET_NAMES, SecretName } from "../config/credentials";
+import { NAMESPACE } from "../config/settings";
 import { runPulumi } from "./workspace";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -17,6 +18,19 @@ export function generateSecret(length = 32): string {
   let out = "";
   for (let i = 0; i < length; i++) out += ALPHABET[crypto.randomInt(ALPHABET.length)];
   return out;
+}
+
+/** A credential in the format its consumer expects (see config/credentials.ts). */
+export function generateCredential(format: CredentialFormat): string {
+  switch (format) {
+    case "password":
+      return generateSecret();
+    case "fernet":
+      // Fernet keys are 32 random bytes in URL-safe base64 with its padding.
+      return `${crypto.randomBytes(32).toString("base64url")}=`;
+    case "hex256":
+      return crypto.randomBytes(32).toString("hex");
+  }
 }
 
 export const SECRETS_KEY = `${NAMESPACE}:secrets`;
@@ -56,14 +70,16 @@ async function generatedPasswordsInState(stack: Stack): Promise<number> {
   if (r.code !== 0) return 0;
   const state = JSON.parse(r.stdout) as { deployment?: { resources?: { type?: string }[] } };
   return (state.deployment?.resources ?? []).filter(
-    (x) => x.type === "random:index/randomPassword:RandomPassword",
+    (x) =>
+      x.type === "random:index/randomPassword:RandomPassword" ||
+      x.type === "random:index/randomBytes:RandomBytes",
   ).length;
 }
 
 /** Generates and stores every missing credential of `names` (default: all the program knows). */
 export async function initSecrets(
   stack: Stack,
-  names: readonly string[] = SECRET_NAMES,
+  names: readonly SecretName[] = SECRET_NAMES,
 ): Promise<SecretsInitReport> {
   const report: SecretsInitReport = {
     operation: "secrets init",
@@ -84,7 +100,7 @@ export async function initSecrets(
     const r = await runPulumi(
       stack,
       ["config", "set", "--secret", "--path", `${SECRETS_KEY}.${name}`],
-      generateSecret(),
+      generateCredential(CREDENTIALS[name].format),
     );
     if (r.code !== 0) {
       report.status = "failed";

@@ -6,6 +6,8 @@ import { NAMESPACE, parseSettings, Settings, SettingsSource } from "./settings";
 export * from "./airgap";
 export * from "./errors";
 export * from "./cluster";
+export * from "./components";
+export * from "./credentials";
 export * from "./settings";
 
 // The SDK knows which keys were stored encrypted but keeps the function internal; without it,

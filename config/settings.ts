@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AirgapSettings, parseAirgap } from "./airgap";
 import { ClusterSettings, parseCluster } from "./cluster";
+import { ComponentsSettings, parseComponents } from "./components";
+import { CREDENTIAL_FORMATS, CREDENTIALS, SECRET_NAMES, SecretName } from "./credentials";
 import { ConfigErrors } from "./errors";
 import { ConfigSource, Reader } from "./reader";
 
@@ -14,7 +16,7 @@ export const SIZING_PROFILES = ["minimal", "default", "production"] as const;
 export type SizingProfile = (typeof SIZING_PROFILES)[number];
 
 /** Secret values given in stack config (`es1:secrets`), by credential name. */
-export type ConfiguredSecrets = Record<string, pulumi.Output<string>>;
+export type ConfiguredSecrets = Partial<Record<SecretName, pulumi.Output<string>>>;
 
 /** Everything the program needs from stack config, parsed and checked once. */
 export interface Settings {
@@ -27,6 +29,7 @@ export interface Settings {
   cluster: ClusterSettings;
   secrets: ConfiguredSecrets;
   airgap: AirgapSettings;
+  components: ComponentsSettings;
 }
 
 /** Top-level keys of the es1 namespace; anything else is a typo. */
@@ -37,11 +40,8 @@ export const TOP_LEVEL_KEYS = [
   "kubeconfig",
   "secrets",
   "airgap",
+  "components",
 ] as const;
-
-/** Credential names `es1:secrets` may set. */
-export const SECRET_NAMES = ["postgresqlSuperuserPassword"] as const;
-export type SecretName = (typeof SECRET_NAMES)[number];
 
 export interface SettingsSource extends ConfigSource {
   /** All keys set in the namespace (without the namespace prefix). */
@@ -72,8 +72,10 @@ function parseSecrets(r: Reader, src: SettingsSource): ConfiguredSecrets {
   for (const name of SECRET_NAMES) {
     const v = obj[name];
     if (v === undefined) continue;
-    if (typeof v !== "string" || v.length < 16) {
-      r.fail(`secrets.${name}`, "expected a string of at least 16 characters");
+    const format = CREDENTIAL_FORMATS[CREDENTIALS[name].format];
+    // The message never repeats the value: it is a secret, even when malformed.
+    if (typeof v !== "string" || !format.re.test(v)) {
+      r.fail(`secrets.${name}`, `the value set is not valid; expected ${format.says}`);
     } else {
       out[name] = pulumi.secret(v);
     }
@@ -103,6 +105,13 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   const cluster = parseCluster(r, src, id, environment);
   const secrets = parseSecrets(r, src);
   const airgap = parseAirgap(r, id.cwd);
+  const components = parseComponents(r, sizing);
+  if (components.ollama.gpu === true && cluster.provider !== "existing" && !cluster.nodePools.aiml) {
+    r.fail(
+      "components.ollama.gpu",
+      `Ollama is asked to run on the GPU pool, but '${r.key("cluster.nodePools.aiml")}' defines none; add the pool or set gpu to false`,
+    );
+  }
   if (r.errors.length > 0) throw new ConfigErrors(r.errors);
   return {
     project: id.project,
@@ -113,5 +122,6 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     cluster,
     secrets,
     airgap,
+    components,
   };
 }

@@ -2,11 +2,31 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
 import { Settings } from "../config";
+import { CREDENTIALS, SECRET_NAMES } from "../config/credentials";
+import { COMPONENTS, ComponentName } from "../config/sizing";
+import { ResolvedChart } from "../lib/charts";
 import { credential } from "../lib/credentials";
 import { helmRelease, localChart } from "../lib/release";
+import { CATALOG, PROVIDER_HELM_VERSION, ReleaseKey, releaseName, RELEASES, versionBelow } from "./catalog";
+import {
+  endpoint,
+  INFRASTRUCTURE_NAMESPACE,
+  SECRETS,
+  ServiceEndpoint,
+  ServiceName,
+  SERVICES,
+} from "./layout";
+import { Credentials, secretPlans } from "./secrets";
 import { baseValues } from "./values/base";
+import { fractionOf, VALUES, ValuesContext, volumeSize } from "./values";
+import { GRAFANA_CLAIM } from "./values/monitoring";
+import { LANGFLOW_CLAIM } from "./values/langflow";
+import { MLFLOW_ARTIFACTS_CLAIM } from "./values/mlflow";
+import { OLLAMA_CLAIM } from "./values/ollama";
+import { databaseUsers } from "./values/postgresql";
+import { redisUsers } from "./values/redis";
 
-export const INFRASTRUCTURE_NAMESPACE = "es1-infrastructure";
+export { INFRASTRUCTURE_NAMESPACE } from "./layout";
 
 /**
  * Where the platform finds the shared infrastructure: names only, never secret values, so it can
@@ -14,58 +34,181 @@ export const INFRASTRUCTURE_NAMESPACE = "es1-infrastructure";
  */
 export interface InfrastructureEndpoints {
   namespace: string;
+  /** Services of the enabled components, by name (`postgresql`, `redis`, `grafana`, ...). */
+  services: Partial<Record<ServiceName, ServiceEndpoint>>;
+  /** Secrets in es1-infrastructure other stacks may need, by purpose. */
   secrets: {
-    /** basic-auth Secret (keys `username`, `password`) of the PostgreSQL superuser. */
-    postgresqlSuperuser: string;
+    /** basic-auth (`username`, `password`) of the PostgreSQL superuser. */
+    postgresqlSuperuser?: string;
+    /** One key per Valkey ACL user. */
+    redisUsers?: string;
+    /** `admin-user`, `admin-password` of Grafana. */
+    grafanaAdmin?: string;
   };
 }
 
 export interface InfrastructureArgs {
   settings: Settings;
   cluster: Cluster;
+  /** Charts of the planned releases, from resolveCharts (checked before anything is deployed). */
+  charts: Partial<Record<ReleaseKey, ResolvedChart>>;
 }
 
-/** Namespace es1-infrastructure, its credentials, and the shared releases in it. */
+/** Stable type tokens of the per-component ComponentResources. */
+const TYPE_NAMES: Record<ComponentName, string> = {
+  postgresql: "Postgresql",
+  redis: "Redis",
+  monitoring: "Monitoring",
+  airflow: "Airflow",
+  ollama: "Ollama",
+  mlflow: "Mlflow",
+  n8n: "N8n",
+  langflow: "Langflow",
+  langfuse: "Langfuse",
+};
+
+/** Releases whose data lives on volumes: protected from deletion in production stacks. */
+const STATEFUL: ReadonlySet<ReleaseKey> = new Set<ReleaseKey>([
+  "postgresql",
+  "redis",
+  "monitoring-crds",
+  "monitoring",
+  "airflow",
+  "ollama",
+  "mlflow",
+  "langflow",
+  "langfuse",
+]);
+
+/** What each release waits for besides the namespace and its own component's Secrets and volumes. */
+const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
+  "postgresql-operator": ["monitoring-crds"],
+  postgresql: ["postgresql-operator", "monitoring-crds"],
+  redis: ["monitoring-crds"],
+  "monitoring-crds": [],
+  monitoring: ["monitoring-crds"],
+  airflow: ["postgresql", "redis", "monitoring-crds"],
+  ollama: [],
+  mlflow: ["postgresql", "monitoring-crds"],
+  n8n: ["postgresql", "redis", "monitoring-crds"],
+  langflow: ["postgresql"],
+  "cert-manager": ["monitoring-crds"],
+  "clickhouse-operator": ["cert-manager"],
+  langfuse: ["postgresql", "redis", "clickhouse-operator"],
+};
+
+/** The releases a stack's settings switch on, in install order. */
+export function plannedReleases(settings: Settings): ReleaseKey[] {
+  const c = settings.components;
+  return RELEASES.filter((key) => {
+    const entry = CATALOG[key];
+    if (!c[entry.component].enabled) return false;
+    if (key === "cert-manager" || key === "clickhouse-operator") return c.langfuse.installOperators;
+    return true;
+  });
+}
+
+/** Volumes Pulumi owns (charts without a safe volume of their own), by component. */
+export function plannedVolumes(ctx: ValuesContext): { owner: ComponentName; name: string; size: string }[] {
+  const c = ctx.components;
+  const volumes: { owner: ComponentName; name: string; size: string }[] = [];
+  if (c.monitoring.enabled)
+    volumes.push({
+      owner: "monitoring",
+      name: GRAFANA_CLAIM,
+      size: fractionOf(volumeSize(ctx, "monitoring"), 0.05),
+    });
+  if (c.ollama.enabled)
+    volumes.push({ owner: "ollama", name: OLLAMA_CLAIM, size: volumeSize(ctx, "ollama") });
+  if (c.mlflow.enabled)
+    volumes.push({ owner: "mlflow", name: MLFLOW_ARTIFACTS_CLAIM, size: volumeSize(ctx, "mlflow") });
+  if (c.langflow.enabled)
+    volumes.push({ owner: "langflow", name: LANGFLOW_CLAIM, size: volumeSize(ctx, "langflow") });
+  return volumes;
+}
+
+/** The values builders' view of the stack: plain data from Settings and the Cluster contract. */
+export function valuesContext(
+  settings: Settings,
+  cluster: Pick<Cluster, "storageClass" | "nodePools">,
+): ValuesContext {
+  const c = settings.components;
+  return {
+    environment: settings.environment,
+    components: c,
+    storageClass: cluster.storageClass,
+    pools: cluster.nodePools,
+    registry: settings.airgap.registry,
+    imagePullSecrets: settings.airgap.imagePullSecrets,
+    monitoring: c.monitoring.enabled,
+    ollamaGpu: c.ollama.gpu ?? cluster.nodePools.aiml !== undefined,
+  };
+}
+
+/** Endpoints of the enabled components: the contract customer platforms are built on. */
+export function infrastructureEndpoints(settings: Settings): InfrastructureEndpoints {
+  const on = (c: ComponentName) => settings.components[c].enabled;
+  const services: Partial<Record<ServiceName, ServiceEndpoint>> = {};
+  for (const name of Object.keys(SERVICES) as ServiceName[]) {
+    if (on(SERVICES[name].component)) services[name] = endpoint(name);
+  }
+  return {
+    namespace: INFRASTRUCTURE_NAMESPACE,
+    services,
+    secrets: {
+      ...(on("postgresql") ? { postgresqlSuperuser: SECRETS.postgresqlSuperuser } : {}),
+      ...(on("redis") ? { redisUsers: SECRETS.redisUsers } : {}),
+      ...(on("monitoring") ? { grafanaAdmin: SECRETS.grafanaAdmin } : {}),
+    },
+  };
+}
+
+function chartOf(charts: Partial<Record<ReleaseKey, ResolvedChart>>, key: ReleaseKey): ResolvedChart {
+  const chart = charts[key];
+  if (!chart) throw new Error(`chart of ${key} was not resolved`);
+  return chart;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`);
+}
+
+/**
+ * Namespace es1-infrastructure and the shared components in it: for each enabled component a
+ * ComponentResource holding its credentials, Secrets, volumes and Helm Releases.
+ */
 export class Infrastructure extends pulumi.ComponentResource {
   readonly endpoints: InfrastructureEndpoints;
   readonly namespace: k8s.core.v1.Namespace;
+  /** Every Release, by catalog key, for dependents (customer platforms) to wait on. */
+  readonly releases: Partial<Record<ReleaseKey, k8s.helm.v3.Release>> = {};
 
   constructor(name: string, args: InfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
     super("es1:infrastructure:Infrastructure", name, {}, opts);
-    const { settings, cluster } = args;
-    const k8sOpts = { parent: this, provider: cluster.provider };
+    const { settings, cluster, charts } = args;
+    const ctx = valuesContext(settings, cluster);
+    const on = (c: ComponentName) => settings.components[c].enabled;
 
     this.namespace = new k8s.core.v1.Namespace(
       "namespace",
       {
         metadata: {
           name: INFRASTRUCTURE_NAMESPACE,
-          labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
+          labels: {
+            "es1-role": "infrastructure",
+            "app.kubernetes.io/part-of": "es1",
+            // node-exporter needs host access; everything else runs unprivileged.
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "baseline",
+          },
         },
       },
       // Deleting the namespace deletes every database volume in it.
-      { ...k8sOpts, protect: settings.protect },
+      { parent: this, provider: cluster.provider, protect: settings.protect },
     );
     const namespace = this.namespace.metadata.name;
 
-    const superuserPassword = credential(
-      "postgresql-superuser",
-      settings.secrets.postgresqlSuperuserPassword,
-      {
-        parent: this,
-      },
-    );
-    const superuserSecret = new k8s.core.v1.Secret(
-      "postgresql-superuser",
-      {
-        metadata: { name: "es1-postgresql-superuser", namespace, labels: { "es1-role": "infrastructure" } },
-        type: "kubernetes.io/basic-auth",
-        stringData: { username: "postgres", password: superuserPassword },
-      },
-      k8sOpts,
-    );
-
-    helmRelease(
+    const base = helmRelease(
       {
         name: "es1-base",
         namespace,
@@ -77,10 +220,128 @@ export class Infrastructure extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.namespace] },
     );
 
-    this.endpoints = {
-      namespace: INFRASTRUCTURE_NAMESPACE,
-      secrets: { postgresqlSuperuser: "es1-postgresql-superuser" },
+    const parts: Partial<Record<ComponentName, pulumi.ComponentResource>> = {};
+    for (const c of COMPONENTS) {
+      if (on(c))
+        parts[c] = new pulumi.ComponentResource(
+          `es1:infrastructure:${TYPE_NAMES[c]}`,
+          c,
+          {},
+          { parent: this },
+        );
+    }
+    const partOf = (c: ComponentName): pulumi.ComponentResource => {
+      const p = parts[c];
+      if (!p) throw new Error(`component ${c} is off`);
+      return p;
     };
-    this.registerOutputs({ endpoints: this.endpoints, superuserSecret: superuserSecret.metadata.name });
+    // Resources that moved under a component keep their identity in existing stacks.
+    const movedFrom = (oldName: string): pulumi.Alias[] => [{ name: oldName, parent: this }];
+
+    const creds: Credentials = {};
+    for (const secretName of SECRET_NAMES) {
+      const spec = CREDENTIALS[secretName];
+      if (!on(spec.component)) continue;
+      const resourceName = kebab(secretName);
+      creds[secretName] = credential(
+        resourceName,
+        settings.secrets[secretName],
+        {
+          parent: partOf(spec.component),
+          aliases:
+            secretName === "postgresqlSuperuserPassword" ? movedFrom("postgresql-superuser") : undefined,
+        },
+        spec.format,
+      );
+    }
+
+    const ownSecrets: Partial<Record<ComponentName, pulumi.Resource[]>> = {};
+    const roleSecrets: pulumi.Resource[] = [];
+    for (const plan of secretPlans(on, databaseUsers(ctx), redisUsers(ctx), creds)) {
+      const secret = new k8s.core.v1.Secret(
+        plan.name,
+        {
+          metadata: {
+            name: plan.name,
+            namespace,
+            labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
+          },
+          type: plan.type ?? "Opaque",
+          stringData: plan.data,
+        },
+        {
+          parent: partOf(plan.owner),
+          provider: cluster.provider,
+          dependsOn: [this.namespace],
+          aliases: plan.name === SECRETS.postgresqlSuperuser ? movedFrom("postgresql-superuser") : undefined,
+        },
+      );
+      (ownSecrets[plan.owner] ??= []).push(secret);
+      if (plan.readByPostgresql) roleSecrets.push(secret);
+    }
+
+    const volumes: Partial<Record<ComponentName, pulumi.Resource[]>> = {};
+    for (const v of plannedVolumes(ctx)) {
+      const claim = new k8s.core.v1.PersistentVolumeClaim(
+        v.name,
+        {
+          metadata: {
+            name: v.name,
+            namespace,
+            labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
+          },
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: ctx.storageClass,
+            resources: { requests: { storage: v.size } },
+          },
+        },
+        {
+          parent: partOf(v.owner),
+          provider: cluster.provider,
+          dependsOn: [this.namespace],
+          protect: settings.protect,
+          // Switching a component off keeps its data; switching it on again finds it.
+          retainOnDelete: true,
+          // Volumes only grow; a smaller size in config must not replace the claim.
+          ignoreChanges: ["spec.resources.requests.storage"],
+        },
+      );
+      (volumes[v.owner] ??= []).push(claim);
+    }
+
+    for (const key of plannedReleases(settings)) {
+      const entry = CATALOG[key];
+      if (entry.minHelm && versionBelow(PROVIDER_HELM_VERSION, entry.minHelm)) {
+        pulumi.log.warn(
+          `${entry.chart.chart} ${entry.chart.version} asks for Helm >= ${entry.minHelm}; the Kubernetes ` +
+            `provider installs charts with its built-in Helm ${PROVIDER_HELM_VERSION}`,
+          this,
+        );
+      }
+      const after = AFTER[key].flatMap((k) => this.releases[k] ?? []);
+      const dependsOn: pulumi.Resource[] = [
+        this.namespace,
+        base,
+        ...after,
+        ...(ownSecrets[entry.component] ?? []),
+        ...(volumes[entry.component] ?? []),
+        ...(key === "postgresql" ? roleSecrets : []),
+      ];
+      this.releases[key] = helmRelease(
+        {
+          name: releaseName(key),
+          namespace,
+          chart: chartOf(charts, key),
+          values: VALUES[key](ctx),
+          timeoutSeconds: entry.timeoutSeconds,
+          provider: cluster.provider,
+        },
+        { parent: partOf(entry.component), dependsOn, protect: settings.protect && STATEFUL.has(key) },
+      );
+    }
+
+    this.endpoints = infrastructureEndpoints(settings);
+    this.registerOutputs({ endpoints: this.endpoints });
   }
 }

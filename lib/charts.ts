@@ -6,7 +6,7 @@ import { ChartMirror } from "../config/airgap";
 export interface UpstreamChart {
   /** Chart name in its repository. */
   chart: string;
-  /** Helm repository URL. */
+  /** Helm repository URL, or `oci://<registry>/<path>` for charts published only to OCI. */
   repo: string;
   /** Exact version: a range would turn into an upgrade whenever upstream publishes. */
   version: string;
@@ -65,7 +65,9 @@ export function mirrorProblem(dir: string, c: UpstreamChart): string | undefined
 export function resolveChart(c: UpstreamChart, mirror: ChartMirror): ResolvedChart {
   switch (mirror.kind) {
     case "upstream":
-      return { kind: "repo", chart: c.chart, version: c.version, repo: c.repo };
+      return c.repo.startsWith("oci://")
+        ? { kind: "oci", ref: `${c.repo.replace(/\/+$/, "")}/${c.chart}`, version: c.version }
+        : { kind: "repo", chart: c.chart, version: c.version, repo: c.repo };
     case "oci":
       return { kind: "oci", ref: `${mirror.base}/${c.chart}`, version: c.version };
     case "directory": {

@@ -93,6 +93,31 @@ process.stdout.write(JSON.stringify({ apiVersion: "v1", kind: "List", items }));
 EOF
 }
 
+# The default StorageClass `standard` and its provisioner (scripts/kwok-volumes.js), so pods
+# with volumes schedule as they would on a real cluster.
+VOLUMES_PID=$KWOK_WORKDIR/$NAME-volumes.pid
+storage() {
+  kctl apply -f - >&2 <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: { storageclass.kubernetes.io/is-default-class: "true" }
+provisioner: es1.local/kwok-volumes
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+allowVolumeExpansion: true
+EOF
+  if [ -f "$VOLUMES_PID" ] && kill -0 "$(cat "$VOLUMES_PID")" 2>/dev/null; then return; fi
+  nohup node "$here/kwok-volumes.js" "$KUBECONFIG_FILE" >"$KWOK_WORKDIR/$NAME-volumes.log" 2>&1 &
+  echo $! >"$VOLUMES_PID"
+}
+
+stop_volumes() {
+  if [ -f "$VOLUMES_PID" ]; then kill "$(cat "$VOLUMES_PID")" 2>/dev/null || true; fi
+  rm -f "$VOLUMES_PID"
+}
+
 up() {
   local bin cfg
   bin=$(tools_bin)
@@ -107,6 +132,7 @@ up() {
     kwokctl create cluster --name "$NAME" --config "$cfg" --kubeconfig "$KUBECONFIG_FILE" --wait 5m >&2
   fi
   apply_nodes
+  storage
   kctl wait --for=condition=Ready node --all --timeout=120s >&2
   log "ready; kubeconfig: $KUBECONFIG_FILE (context kwok-$NAME)"
 }
@@ -115,6 +141,7 @@ down() {
   local bin
   bin=$(bash "$here/tools.sh" bin)
   export PATH=$bin:$PATH
+  stop_volumes
   if command -v kwokctl >/dev/null; then
     kwokctl delete cluster --name "$NAME" --kubeconfig "$KUBECONFIG_FILE" >&2 || true
   fi

@@ -84,6 +84,12 @@ export async function runProgram(
         if (args.type === "random:index/randomPassword:RandomPassword") {
           state.result = `generated-${args.name}-0123456789abcdef`;
         }
+        if (args.type === "random:index/randomBytes:RandomBytes") {
+          // 32 bytes as the provider renders them; "+/" shows that Fernet keys get URL-safe.
+          const bytes = Buffer.alloc(32, 0xfb);
+          state.base64 = bytes.toString("base64");
+          state.hex = bytes.toString("hex");
+        }
         Object.assign(state, cloudOutputs(args.type, args.name, inputs));
         return { id: `${args.name}-id`, state };
       },

@@ -44,12 +44,12 @@ describe("ES1 program on an existing cluster", () => {
 
   it("generates the PostgreSQL superuser password once and stores it only in a Kubernetes Secret", async () => {
     const run = await runProgram(localConfig);
-    const pw = run.one(T.password);
+    const pw = run.one(T.password, "postgresql-superuser-password");
     assert.strictEqual(pw.inputs.length, 32);
-    const secret = run.one(T.secret, "postgresql-superuser");
+    const secret = run.one(T.secret, "es1-postgresql-superuser");
     assert.ok(secret.secretInputs.includes("stringData"), "the Secret's data is a Pulumi secret");
     const data = secret.inputs.stringData as Record<string, string>;
-    assert.strictEqual(data.password, "generated-postgresql-superuser-0123456789abcdef");
+    assert.strictEqual(data.password, "generated-postgresql-superuser-password-0123456789abcdef");
     assert.strictEqual((secret.inputs.metadata as { name: string }).name, "es1-postgresql-superuser");
     assert.strictEqual(run.outputs.infrastructure.secrets.postgresqlSuperuser, "es1-postgresql-superuser");
   });
@@ -62,14 +62,14 @@ describe("ES1 program on an existing cluster", () => {
       },
       { secretKeys: ["es1:secrets"] },
     );
-    assert.strictEqual(run.byType(T.password).length, 0);
-    const data = run.one(T.secret, "postgresql-superuser").inputs.stringData as Record<string, string>;
+    assert.ok(!run.byType(T.password).some((p) => p.name === "postgresql-superuser-password"));
+    const data = run.one(T.secret, "es1-postgresql-superuser").inputs.stringData as Record<string, string>;
     assert.strictEqual(data.password, "from-config-0123456789");
   });
 
   it("installs the es1-base chart of this repo as a named, bounded, atomic Release", async () => {
     const run = await runProgram(localConfig, { stack: "local" });
-    const rel = run.one(T.release);
+    const rel = run.one(T.release, "es1-base");
     assert.strictEqual(rel.inputs.name, "es1-base");
     assert.strictEqual(rel.inputs.namespace, "es1-infrastructure");
     assert.strictEqual(rel.inputs.chart, "./infrastructure/charts/es1-base");
@@ -84,10 +84,20 @@ describe("ES1 program on an existing cluster", () => {
 
   it("puts no secret into any Release's values", async () => {
     const run = await runProgram(localConfig);
-    const password = "generated-postgresql-superuser-0123456789abcdef";
+    // Every generated credential: mocked passwords all contain "generated-", mocked bytes "+7/7".
+    const secrets = run
+      .byType(T.secret)
+      .flatMap((s) => Object.values(s.inputs.stringData as Record<string, string>));
+    assert.ok(secrets.length > 20);
     for (const rel of run.byType(T.release)) {
       assert.deepStrictEqual(rel.secretInputs, [], `${rel.name} has secret inputs`);
-      assert.ok(!allStrings(rel.inputs.values).includes(password), `${rel.name} values hold a password`);
+      const strings = allStrings(rel.inputs.values);
+      for (const s of strings) {
+        assert.ok(!/generated-|\+\/v7|-_v7|fbfbfbfb/.test(s), `${rel.name} values hold a credential: ${s}`);
+        for (const secret of secrets) {
+          if (secret.length >= 16) assert.ok(!s.includes(secret), `${rel.name} values hold a Secret's value`);
+        }
+      }
     }
   });
 

@@ -131,7 +131,7 @@ describe("Settings", () => {
 
     assert.match(
       problems({ secrets: { postgresqlSuperuserPassword: "short" } }, ["secrets"])[0],
-      /'es1:secrets\.postgresqlSuperuserPassword': expected a string of at least 16 characters/,
+      /'es1:secrets\.postgresqlSuperuserPassword': the value set is not valid; expected at least 16 characters/,
     );
     assert.match(
       problems({ secrets: { postgresqlSuperuserPassword: "a-long-enough-password" } })[0],

@@ -1,0 +1,77 @@
+import { ComponentName } from "../config/sizing";
+
+export const INFRASTRUCTURE_NAMESPACE = "es1-infrastructure";
+
+/** Applications with a PostgreSQL role and database of their own (same name for both). */
+export const DATABASE_USERS = ["airflow", "mlflow", "n8n", "langflow", "langfuse"] as const;
+export type DatabaseUser = (typeof DATABASE_USERS)[number];
+
+/** Applications with a Valkey ACL user of their own (same name as the user). */
+export const REDIS_USERS = ["airflow", "n8n", "langfuse"] as const;
+export type RedisUser = (typeof REDIS_USERS)[number];
+
+/**
+ * The Kubernetes Secrets of es1-infrastructure: names and the keys in them. Pulumi writes them;
+ * charts read them through their existing-Secret settings. The keys are the ones each chart reads.
+ */
+export const SECRETS = {
+  /** basic-auth: `username`, `password`. */
+  postgresqlSuperuser: "es1-postgresql-superuser",
+  /** basic-auth per application role: `username`, `password`. */
+  postgresqlRole: (user: DatabaseUser) => `es1-postgresql-${user}`,
+  /** One key per Valkey ACL user, named after the user (`default`, `airflow`, ...). */
+  redisUsers: "es1-redis-users",
+  /** Per consumer: `username`, `password`. */
+  redisUser: (user: RedisUser) => `es1-redis-${user}`,
+  /** `admin-user`, `admin-password`. */
+  grafanaAdmin: "es1-grafana-admin",
+  /** `connection`: SQLAlchemy URL of Airflow's metadata database. */
+  airflowMetadata: "es1-airflow-metadata",
+  /** `connection`: Celery broker URL on Valkey. */
+  airflowBroker: "es1-airflow-broker",
+  /** `fernet-key`, `api-secret-key`, `jwt-secret`. */
+  airflowKeys: "es1-airflow-keys",
+  /** `N8N_ENCRYPTION_KEY`. */
+  n8nEncryptionKey: "es1-n8n-encryption-key",
+  /** `secret-key`, `superuser`, `superuser-password`. */
+  langflowAuth: "es1-langflow-auth",
+  /** `database-url`. */
+  langflowDatabase: "es1-langflow-database",
+  /** `salt`, `encryption-key`, `nextauth-secret`. */
+  langfuseKeys: "es1-langfuse-keys",
+  /** `password` of ClickHouse's default user. */
+  langfuseClickhouse: "es1-langfuse-clickhouse",
+  /** `root-user`, `root-password` of the bundled S3 store. */
+  langfuseS3: "es1-langfuse-s3",
+} as const;
+
+/** A Service in es1-infrastructure. */
+export interface ServiceEndpoint {
+  /** In-cluster DNS name: `<service>.es1-infrastructure.svc`. */
+  host: string;
+  port: number;
+}
+
+/** Services other namespaces use, by the component that serves them. */
+export const SERVICES = {
+  postgresql: { component: "postgresql", service: "es1-postgresql-rw", port: 5432 },
+  redis: { component: "redis", service: "es1-redis", port: 6379 },
+  prometheus: { component: "monitoring", service: "es1-monitoring-prometheus", port: 9090 },
+  alertmanager: { component: "monitoring", service: "es1-monitoring-alertmanager", port: 9093 },
+  grafana: { component: "monitoring", service: "es1-monitoring-grafana", port: 80 },
+  airflow: { component: "airflow", service: "es1-airflow-api-server", port: 8080 },
+  ollama: { component: "ollama", service: "es1-ollama", port: 11434 },
+  mlflow: { component: "mlflow", service: "es1-mlflow", port: 80 },
+  n8n: { component: "n8n", service: "es1-n8n", port: 5678 },
+  langflow: { component: "langflow", service: "es1-langflow", port: 7860 },
+  langfuse: { component: "langfuse", service: "es1-langfuse-web", port: 3000 },
+} as const satisfies Record<string, { component: ComponentName; service: string; port: number }>;
+export type ServiceName = keyof typeof SERVICES;
+
+export function serviceHost(service: string): string {
+  return `${service}.${INFRASTRUCTURE_NAMESPACE}.svc`;
+}
+
+export function endpoint(name: ServiceName): ServiceEndpoint {
+  return { host: serviceHost(SERVICES[name].service), port: SERVICES[name].port };
+}

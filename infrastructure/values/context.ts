@@ -1,0 +1,98 @@
+import { NodePoolPlacement, PoolName } from "../../clusters/types";
+import { Environment } from "../../config/settings";
+import { ComponentsSettings } from "../../config/components";
+import { ComponentName, Resources } from "../../config/sizing";
+import { Json, JsonObject } from "../../lib/json";
+
+/**
+ * Everything a values builder may look at: plain data from Settings and the Cluster contract.
+ * Builders are pure functions of it, so they are tested without Pulumi.
+ */
+export interface ValuesContext {
+  environment: Environment;
+  components: ComponentsSettings;
+  /** StorageClass of every volume (from the Cluster contract). */
+  storageClass: string;
+  /** Placement of each pool the cluster has (from the Cluster contract). */
+  pools: Partial<Record<PoolName, NodePoolPlacement>>;
+  /** Registry every image is pulled from instead of its public one (`es1:airgap.registry`). */
+  registry?: string;
+  /** dockerconfigjson Secrets in es1-infrastructure for that registry. */
+  imagePullSecrets: string[];
+  /** The Prometheus Operator CRDs are installed, so charts may create ServiceMonitors. */
+  monitoring: boolean;
+  /** Ollama runs on the GPU pool. */
+  ollamaGpu: boolean;
+}
+
+/** nodeSelector and tolerations that put a workload on one ES1 pool (nothing if the cluster lacks it). */
+export function placement(
+  ctx: ValuesContext,
+  pool: PoolName,
+): { nodeSelector: JsonObject; tolerations: Json[] } {
+  const p = ctx.pools[pool];
+  if (!p) return { nodeSelector: {}, tolerations: [] };
+  return {
+    nodeSelector: { ...p.labels },
+    tolerations: p.taints.map((t) => ({ key: t.key, operator: "Equal", value: t.value, effect: t.effect })),
+  };
+}
+
+/** Placement on the infrastructure pool, the home of every shared component. */
+export function infraPlacement(ctx: ValuesContext): { nodeSelector: JsonObject; tolerations: Json[] } {
+  return placement(ctx, "infrastructure");
+}
+
+/** Host of a full image reference, or undefined for Docker Hub short names. */
+function splitHost(ref: string): { host: string; path: string } {
+  const first = ref.split("/")[0];
+  const isHost = ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  return isHost ? { host: first, path: ref.slice(first.length + 1) } : { host: "docker.io", path: ref };
+}
+
+/**
+ * A full image repository (no tag), moved to the mirror registry when one is set: the path after
+ * the public host is kept, so `quay.io/prometheus/prometheus` becomes `<registry>/prometheus/prometheus`.
+ */
+export function image(ctx: ValuesContext, upstream: string): string {
+  if (!ctx.registry) return upstream;
+  return `${ctx.registry}/${splitHost(upstream).path}`;
+}
+
+/** The same, for charts that keep the registry and the repository in separate keys. */
+export function imageParts(ctx: ValuesContext, upstream: string): { registry: string; repository: string } {
+  const { host, path } = splitHost(upstream);
+  return { registry: ctx.registry ?? host, repository: path };
+}
+
+/** Pull secrets as a list of names (charts that template `- name: {{ . }}`). */
+export function pullSecretNames(ctx: ValuesContext): Json[] {
+  return [...ctx.imagePullSecrets];
+}
+
+/** Pull secrets as LocalObjectReferences (charts that copy the list into the pod spec). */
+export function pullSecretRefs(ctx: ValuesContext): Json[] {
+  return ctx.imagePullSecrets.map((name) => ({ name }));
+}
+
+/** Container resources in the shape every chart takes. */
+export function resources(r: Resources): JsonObject {
+  const limits: JsonObject = { memory: r.limits.memory };
+  if (r.limits.cpu) limits.cpu = r.limits.cpu;
+  return { requests: { cpu: r.requests.cpu, memory: r.requests.memory }, limits };
+}
+
+/** Half of a quantity like `20Gi`, for a second volume sized from the component's storage. */
+export function fractionOf(quantity: string, fraction: number): string {
+  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(quantity);
+  if (!m) return quantity;
+  const n = Math.max(1, Math.ceil(Number(m[1]) * fraction));
+  return `${n}${m[2]}`;
+}
+
+/** Size of a component's main volume; every profile gives one to each component that has a volume. */
+export function volumeSize(ctx: ValuesContext, component: ComponentName): string {
+  const size = ctx.components[component].size.storage;
+  if (size === undefined) throw new Error(`the sizing profiles give ${component} no storage`);
+  return size;
+}

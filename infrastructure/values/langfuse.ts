@@ -1,0 +1,130 @@
+import { JsonObject } from "../../lib/json";
+import { endpoint, INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
+import {
+  fractionOf,
+  image,
+  imageParts,
+  infraPlacement,
+  pullSecretRefs,
+  resources,
+  ValuesContext,
+  volumeSize,
+} from "./context";
+import { REDIS_DATABASES } from "./redis";
+
+function keyRef(key: string): JsonObject {
+  return { secretKeyRef: { name: SECRETS.langfuseKeys, key } };
+}
+
+/**
+ * Langfuse v4 (chart 2.x): the shared PostgreSQL and Valkey, its own ClickHouse (through the
+ * ClickHouse operator) and S3 store (SeaweedFS) in-cluster, every key from our Secrets (the
+ * chart would otherwise generate them, and a new salt or encryption key loses data), telemetry off.
+ */
+export function langfuseValues(ctx: ValuesContext): JsonObject {
+  const { size } = ctx.components.langfuse;
+  const place = infraPlacement(ctx);
+  const pg = endpoint("postgresql");
+  const redis = endpoint("redis");
+  const storage = volumeSize(ctx, "langfuse");
+  return {
+    fullnameOverride: "es1-langfuse",
+    langfuse: {
+      salt: keyRef("salt"),
+      encryptionKey: keyRef("encryption-key"),
+      nextauth: { secret: keyRef("nextauth-secret") },
+      features: { telemetryEnabled: false, signUpDisabled: true },
+      replicas: size.replicas,
+      resources: resources(size.resources),
+      image: { pullPolicy: "IfNotPresent", pullSecrets: pullSecretRefs(ctx) },
+      web: { image: { repository: image(ctx, "docker.langfuse.com/langfuse/langfuse") } },
+      worker: { image: { repository: image(ctx, "docker.langfuse.com/langfuse/langfuse-worker") } },
+      ...place,
+    },
+    postgresql: {
+      deploy: false,
+      host: pg.host,
+      port: pg.port,
+      auth: {
+        username: "langfuse",
+        database: "langfuse",
+        existingSecret: SECRETS.postgresqlRole("langfuse"),
+        secretKeys: { userPasswordKey: "password" },
+      },
+    },
+    redis: {
+      deploy: false,
+      host: redis.host,
+      port: redis.port,
+      auth: {
+        username: "langfuse",
+        database: REDIS_DATABASES.langfuse,
+        existingSecret: SECRETS.redisUser("langfuse"),
+        existingSecretPasswordKey: "password",
+      },
+    },
+    clickhouse: {
+      deploy: true,
+      auth: { existingSecret: SECRETS.langfuseClickhouse, existingSecretKey: "password" },
+      cluster: {
+        replicas: 1,
+        image: { repository: image(ctx, "docker.io/clickhouse/clickhouse-server") },
+        storage: { size: storage, className: ctx.storageClass },
+        ...place,
+      },
+      keeper: {
+        // An odd number; three tolerate the loss of one.
+        replicas: ctx.environment === "prod" ? 3 : 1,
+        image: { repository: image(ctx, "docker.io/clickhouse/clickhouse-keeper") },
+        storage: { size: fractionOf(storage, 0.2), className: ctx.storageClass },
+        ...place,
+      },
+    },
+    s3: {
+      deploy: true,
+      auth: {
+        existingSecret: SECRETS.langfuseS3,
+        rootUserSecretKey: "root-user",
+        rootPasswordSecretKey: "root-password",
+      },
+      allInOne: {
+        image: imageParts(ctx, "docker.io/chrislusf/seaweedfs"),
+        data: { size: storage, storageClass: ctx.storageClass },
+      },
+    },
+  };
+}
+
+/** cert-manager, which the ClickHouse operator needs for its webhook certificates. */
+export function certManagerValues(ctx: ValuesContext): JsonObject {
+  const place = infraPlacement(ctx);
+  const part = (upstream: string): JsonObject => ({ image: { repository: image(ctx, upstream) }, ...place });
+  return {
+    fullnameOverride: "es1-cert-manager",
+    crds: { enabled: true, keep: true },
+    global: {
+      imagePullSecrets: pullSecretRefs(ctx),
+      // kube-system is not ours to write to on every cluster.
+      leaderElection: { namespace: INFRASTRUCTURE_NAMESPACE },
+    },
+    ...part("quay.io/jetstack/cert-manager-controller"),
+    webhook: part("quay.io/jetstack/cert-manager-webhook"),
+    cainjector: part("quay.io/jetstack/cert-manager-cainjector"),
+    acmesolver: { image: { repository: image(ctx, "quay.io/jetstack/cert-manager-acmesolver") } },
+    startupapicheck: part("quay.io/jetstack/cert-manager-startupapicheck"),
+  };
+}
+
+/** The ClickHouse operator, which runs Langfuse's ClickHouse and Keeper. */
+export function clickhouseOperatorValues(ctx: ValuesContext): JsonObject {
+  return {
+    fullnameOverride: "es1-clickhouse-operator",
+    manager: {
+      image: { repository: image(ctx, "ghcr.io/clickhouse/clickhouse-operator") },
+      imagePullSecrets: pullSecretRefs(ctx),
+      ...infraPlacement(ctx),
+    },
+    // cert-manager is its own release.
+    certManager: { install: false },
+  };
+}

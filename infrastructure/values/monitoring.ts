@@ -1,0 +1,78 @@
+import { JsonObject } from "../../lib/json";
+import { SECRETS } from "../layout";
+import { fractionOf, infraPlacement, pullSecretRefs, resources, ValuesContext, volumeSize } from "./context";
+
+/** PersistentVolumeClaim Pulumi makes for Grafana (dashboards, users, plugins). */
+export const GRAFANA_CLAIM = "es1-grafana";
+
+/** How long Prometheus keeps samples, per environment. */
+const RETENTION = { dev: "7d", prod: "30d" } as const;
+
+/** A volumeClaimTemplate in the shape the Prometheus Operator's CRDs take. */
+function claimTemplate(ctx: ValuesContext, size: string): JsonObject {
+  return {
+    volumeClaimTemplate: {
+      spec: {
+        storageClassName: ctx.storageClass,
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: size } },
+      },
+    },
+  };
+}
+
+/** Prometheus Operator CRDs (chart prometheus-operator-crds): templates, so upgrades update them. */
+export function monitoringCrdsValues(): JsonObject {
+  return {};
+}
+
+/**
+ * kube-prometheus-stack: Prometheus, Alertmanager and Grafana. Prometheus picks up every
+ * ServiceMonitor, PodMonitor and rule of the cluster, not only those labelled for this release,
+ * so the monitors of every ES1 namespace are scraped. CRDs come from their own release.
+ */
+export function monitoringValues(ctx: ValuesContext): JsonObject {
+  const { size } = ctx.components.monitoring;
+  const place = infraPlacement(ctx);
+  const global: JsonObject = { imagePullSecrets: pullSecretRefs(ctx) };
+  if (ctx.registry) global.imageRegistry = ctx.registry;
+  return {
+    fullnameOverride: "es1-monitoring",
+    crds: { enabled: false },
+    global,
+    // Control-plane components are not reachable on managed clusters.
+    kubeControllerManager: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeProxy: { enabled: false },
+    prometheusOperator: { ...place, admissionWebhooks: { patch: { ...place } } },
+    prometheus: {
+      prometheusSpec: {
+        replicas: size.replicas,
+        resources: resources(size.resources),
+        retention: RETENTION[ctx.environment],
+        storageSpec: claimTemplate(ctx, volumeSize(ctx, "monitoring")),
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        ...place,
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        replicas: size.replicas,
+        storage: claimTemplate(ctx, fractionOf(volumeSize(ctx, "monitoring"), 0.05)),
+        ...place,
+      },
+    },
+    grafana: {
+      admin: { existingSecret: SECRETS.grafanaAdmin, userKey: "admin-user", passwordKey: "admin-password" },
+      testFramework: { enabled: false },
+      persistence: { enabled: true, type: "pvc", existingClaim: GRAFANA_CLAIM },
+      // One ReadWriteOnce volume.
+      deploymentStrategy: { type: "Recreate" },
+      ...place,
+    },
+  };
+}

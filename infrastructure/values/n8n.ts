@@ -1,0 +1,47 @@
+import { JsonObject } from "../../lib/json";
+import { endpoint, SECRETS } from "../layout";
+import { image, infraPlacement, pullSecretRefs, resources, ValuesContext } from "./context";
+import { REDIS_DATABASES } from "./redis";
+
+/**
+ * n8n (community-charts) in queue mode: workflows in the shared PostgreSQL, the queue in Valkey,
+ * the encryption key of stored credentials from our Secret, and no phoning home.
+ */
+export function n8nValues(ctx: ValuesContext): JsonObject {
+  const { size } = ctx.components.n8n;
+  const pg = endpoint("postgresql");
+  const redis = endpoint("redis");
+  const res = resources(size.resources);
+  return {
+    fullnameOverride: "es1-n8n",
+    image: { repository: image(ctx, "docker.io/n8nio/n8n") },
+    taskRunners: { external: { image: { repository: image(ctx, "docker.io/n8nio/runners") } } },
+    imagePullSecrets: pullSecretRefs(ctx),
+    db: { type: "postgresdb" },
+    externalPostgresql: {
+      host: pg.host,
+      port: pg.port,
+      database: "n8n",
+      // The chart reads only the password from the Secret; the user is a plain value.
+      username: "n8n",
+      existingSecret: SECRETS.postgresqlRole("n8n"),
+      existingSecretPasswordKey: "password",
+    },
+    externalRedis: {
+      host: redis.host,
+      port: redis.port,
+      database: REDIS_DATABASES.n8n,
+      existingSecret: SECRETS.redisUser("n8n"),
+      existingUsernameKey: "username",
+      existingPasswordKey: "password",
+    },
+    existingEncryptionKeySecret: SECRETS.n8nEncryptionKey,
+    // Multi-main needs an n8n enterprise licence: one main, the work scales with workers.
+    main: { count: 1, resources: res },
+    worker: { mode: "queue", count: size.replicas, resources: res },
+    ...infraPlacement(ctx),
+    diagnostics: { enabled: false },
+    versionNotifications: { enabled: false },
+    serviceMonitor: { enabled: ctx.monitoring, labels: { "app.kubernetes.io/part-of": "es1" } },
+  };
+}

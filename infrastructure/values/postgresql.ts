@@ -1,0 +1,72 @@
+import { JsonObject } from "../../lib/json";
+import { DATABASE_USERS, DatabaseUser, SECRETS } from "../layout";
+import { image, infraPlacement, pullSecretRefs, resources, ValuesContext, volumeSize } from "./context";
+
+/** PostgreSQL major version of the operand image; a change is a major upgrade of every database. */
+export const POSTGRES_MAJOR = "16";
+
+/** Database users whose application is switched on. */
+export function databaseUsers(ctx: ValuesContext): DatabaseUser[] {
+  return DATABASE_USERS.filter((u) => ctx.components[u].enabled);
+}
+
+function operandImage(ctx: ValuesContext): string {
+  return `${image(ctx, "ghcr.io/cloudnative-pg/postgresql")}:${POSTGRES_MAJOR}`;
+}
+
+/** CloudNativePG operator (chart cloudnative-pg), watching es1-infrastructure only. */
+export function postgresqlOperatorValues(ctx: ValuesContext): JsonObject {
+  const config: JsonObject = { POSTGRES_IMAGE_NAME: operandImage(ctx) };
+  // The operator copies this pull secret into every namespace it runs a cluster in.
+  if (ctx.imagePullSecrets.length > 0) config.PULL_SECRET_NAME = ctx.imagePullSecrets[0];
+  return {
+    fullnameOverride: "es1-postgresql-operator",
+    image: { repository: image(ctx, "ghcr.io/cloudnative-pg/cloudnative-pg") },
+    imagePullSecrets: pullSecretRefs(ctx),
+    // CRDs are templates of this chart, so `helm upgrade` updates them with the operator.
+    crds: { create: true },
+    config: { clusterWide: false, data: config },
+    resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+    ...infraPlacement(ctx),
+    monitoring: { podMonitorEnabled: ctx.monitoring },
+  };
+}
+
+/**
+ * The PostgreSQL cluster (chart cluster): superuser from our Secret, one role and one database
+ * per application, each role's password from its own basic-auth Secret. Databases are retained
+ * when an application is switched off.
+ */
+export function postgresqlValues(ctx: ValuesContext): JsonObject {
+  const { size } = ctx.components.postgresql;
+  const { nodeSelector, tolerations } = infraPlacement(ctx);
+  const users = databaseUsers(ctx);
+  return {
+    fullnameOverride: "es1-postgresql",
+    type: "postgresql",
+    version: { postgresql: POSTGRES_MAJOR },
+    cluster: {
+      instances: size.replicas,
+      imageName: operandImage(ctx),
+      imagePullSecrets: pullSecretRefs(ctx),
+      storage: { size: volumeSize(ctx, "postgresql"), storageClass: ctx.storageClass },
+      resources: resources(size.resources),
+      affinity: {
+        enablePodAntiAffinity: true,
+        topologyKey: "kubernetes.io/hostname",
+        nodeSelector,
+        tolerations,
+      },
+      enableSuperuserAccess: true,
+      superuserSecret: SECRETS.postgresqlSuperuser,
+      roles: users.map((u) => ({
+        name: u,
+        ensure: "present",
+        login: true,
+        passwordSecret: { name: SECRETS.postgresqlRole(u) },
+      })),
+      monitoring: { enabled: ctx.monitoring, podMonitor: { enabled: ctx.monitoring } },
+    },
+    databases: users.map((u) => ({ name: u, owner: u, ensure: "present", databaseReclaimPolicy: "retain" })),
+  };
+}
