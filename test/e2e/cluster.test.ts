@@ -37,7 +37,14 @@ spec:
     spec:
       nodeSelector: { es1-pool: infrastructure }
       tolerations: [{ key: es1-pool, value: infrastructure, effect: NoSchedule }]
-      containers: [{ name: db, image: registry.local/db:1 }]
+      containers:
+        - name: db
+          image: registry.local/db:1
+          volumeMounts: [{ name: data, mountPath: /data }]
+  # Bound by the local cluster's volume provisioner, or the pod would never schedule.
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
 ---
 apiVersion: batch/v1
 kind: Job
@@ -89,7 +96,7 @@ describe("local cluster (kwok)", function () {
     assert.strictEqual(mustPool("aiml").status.capacity["nvidia.com/gpu"], "1");
   });
 
-  it("runs Deployments and StatefulSets to Ready and Jobs to completion on the right pools", function () {
+  it("runs Deployments and StatefulSets (with volumes) to Ready and Jobs to completion on the right pools", function () {
     kubectl(kubeconfig, "delete", "namespace", NS, "--ignore-not-found", "--wait=true");
     kubectl(kubeconfig, "create", "namespace", NS);
     kubectlWithInput(kubeconfig, workloads, "apply", "-f", "-");
@@ -111,6 +118,14 @@ describe("local cluster (kwok)", function () {
       `web on ${nodeOf("web-").join(",")}`,
     );
     assert.deepStrictEqual(nodeOf("db-"), ["es1-infrastructure-0"]);
+    const claim = mustGet<{ spec: { storageClassName: string }; status: { phase: string } }>(
+      kubeconfig,
+      "-n",
+      NS,
+      "pvc",
+      "data-db-0",
+    );
+    assert.deepStrictEqual([claim.spec.storageClassName, claim.status.phase], ["standard", "Bound"]);
     assert.deepStrictEqual(nodeOf("gpu"), ["es1-aiml-0"]);
     // The taints keep workloads without tolerations off the dedicated pools.
     assert.deepStrictEqual(nodeOf("migrate-"), ["es1-system-0"]);

@@ -6,7 +6,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { OFFLINE_ENV, toolsBinDir } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { eventually, getObject, kubectl, mustGet } from "./kube";
-import { openE2eStack } from "./stack";
+import { componentsOnly, openE2eStack } from "./stack";
 
 const STACK = "e2e";
 const NS = "es1-infrastructure";
@@ -42,7 +42,11 @@ describe("ES1 on the local cluster: deploy, converge, destroy", function () {
   let env: Record<string, string>;
 
   before(async function () {
-    ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, { "es1:sizing": "minimal" }));
+    ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, {
+      "es1:sizing": "minimal",
+      // Every component is installed by the infrastructure tests; here PostgreSQL carries the credential.
+      ...componentsOnly(["postgresql"]),
+    }));
   });
 
   after(async function () {
@@ -75,10 +79,11 @@ describe("ES1 on the local cluster: deploy, converge, destroy", function () {
       name: string;
       status: string;
     }[];
-    assert.deepStrictEqual(
-      releases.map((r) => [r.name, r.status]),
-      [["es1-base", "deployed"]],
-    );
+    assert.deepStrictEqual(releases.map((r) => [r.name, r.status]).sort(), [
+      ["es1-base", "deployed"],
+      ["es1-postgresql", "deployed"],
+      ["es1-postgresql-operator", "deployed"],
+    ]);
     for (const pc of ["es1-infrastructure", "es1-platform"])
       assert.ok(getObject(kubeconfig, "priorityclass", pc), pc);
     assert.ok(getObject(kubeconfig, "-n", NS, "limitrange", "es1-defaults"));
@@ -92,9 +97,11 @@ describe("ES1 on the local cluster: deploy, converge, destroy", function () {
     assert.strictEqual(record?.data.stack, STACK);
 
     // Helm keeps values and manifests in its own Secrets: the password must be in neither.
-    const values = helm(kubeconfig, "get", "values", "es1-base", "-n", NS, "--all", "-o", "json");
-    const manifest = helm(kubeconfig, "get", "manifest", "es1-base", "-n", NS);
-    assert.ok(!values.includes(password) && !manifest.includes(password), "password leaked into the release");
+    for (const { name } of releases) {
+      const values = helm(kubeconfig, "get", "values", name, "-n", NS, "--all", "-o", "json");
+      const manifest = helm(kubeconfig, "get", "manifest", name, "-n", NS);
+      assert.ok(!values.includes(password) && !manifest.includes(password), `password leaked into ${name}`);
+    }
   });
 
   it("has nothing to do on a second run (preview --expect-no-changes, then up)", async function () {

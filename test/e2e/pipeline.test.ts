@@ -12,7 +12,11 @@ import { RenderIndexEntry } from "../../automation/render";
 import { SecretsInitReport } from "../../automation/secrets";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { E2E_CLUSTER, eventually, getObject, mustGet } from "./kube";
-import { openE2eStack } from "./stack";
+import { componentsOnly, openE2eStack, STAND_IN_CHARTS } from "./stack";
+
+/** The pipeline tests are about the es1 command: PostgreSQL alone keeps them quick. */
+const ONLY_POSTGRESQL = componentsOnly(["postgresql"]);
+const RELEASES = ["es1-base", "es1-postgresql", "es1-postgresql-operator"];
 
 const STACK = "pipeline";
 const NS = "es1-infrastructure";
@@ -68,7 +72,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
   }
 
   before(async function () {
-    ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK));
+    ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, ONLY_POSTGRESQL));
     work = fs.mkdtempSync(path.join(os.tmpdir(), "es1-pipeline-job-"));
   });
 
@@ -93,7 +97,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       ["preview", STACK, "succeeded", 0],
     );
     assert.ok((doc.summary.create ?? 0) >= 5, JSON.stringify(doc.summary));
-    assert.deepStrictEqual(doc.changes["kubernetes:helm.sh/v3:Release"], { create: 1 });
+    assert.deepStrictEqual(doc.changes["kubernetes:helm.sh/v3:Release"], { create: RELEASES.length });
     assert.deepStrictEqual(doc.changes["kubernetes:core/v1:Namespace"], { create: 1 });
     assert.deepStrictEqual([doc.failed, doc.errors], [[], []]);
     assert.match(r.stderr, /Previewing update/, "human progress goes to stderr");
@@ -149,10 +153,11 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     const doc = JSON.parse(r.stdout) as OperationReport;
     assert.deepStrictEqual([doc.operation, doc.status], ["up", "succeeded"]);
     assert.ok((doc.summary.create ?? 0) >= 5, JSON.stringify(doc.summary));
-    assert.deepStrictEqual(doc.changes["kubernetes:helm.sh/v3:Release"], { create: 1 });
+    assert.deepStrictEqual(doc.changes["kubernetes:helm.sh/v3:Release"], { create: RELEASES.length });
     assert.ok(doc.durationSeconds > 0);
     assert.deepStrictEqual(doc.outputs.infrastructure, {
       namespace: NS,
+      services: { postgresql: { host: `es1-postgresql-rw.${NS}.svc`, port: 5432 } },
       secrets: { postgresqlSuperuser: "es1-postgresql-superuser" },
     });
     assert.strictEqual(doc.outputs.cloud, "existing");
@@ -180,7 +185,8 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       "es1:sizing=default",
       "--expect-no-changes",
     );
-    assert.deepStrictEqual(changed.changes["kubernetes:helm.sh/v3:Release"], { update: 1 });
+    // The profile shows in es1-base's install record and in the PostgreSQL cluster's size.
+    assert.deepStrictEqual(changed.changes["kubernetes:helm.sh/v3:Release"], { update: 2 });
     assert.match(changed.errors.join("\n"), /--expect-no-changes/);
     await stack.setConfig("es1:sizing", { value: "minimal" });
   });
@@ -196,6 +202,8 @@ describe("es1 command in a release pipeline (local cluster)", function () {
         settings: [
           { key: "es1:cluster.kubeconfig", value: kubeconfig },
           { key: "es1:cluster.context", value: `kwok-${E2E_CLUSTER}` },
+          { key: "es1:airgap.charts", value: STAND_IN_CHARTS },
+          ...Object.entries(ONLY_POSTGRESQL).map(([key, value]) => ({ key, value })),
         ],
       }),
     ]);
@@ -205,7 +213,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       deployed.errors.join("\n"),
     );
     assert.strictEqual(fresh.exitCode, 0, fresh.errors.join("\n"));
-    assert.deepStrictEqual(fresh.changes["kubernetes:helm.sh/v3:Release"], { create: 1 });
+    assert.deepStrictEqual(fresh.changes["kubernetes:helm.sh/v3:Release"], { create: RELEASES.length });
   });
 
   it("prints outputs with --json and refreshes without drift", function () {
@@ -234,10 +242,18 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       releases: RenderIndexEntry[];
     };
     assert.strictEqual(index.stack, STACK);
+    assert.deepStrictEqual(index.releases.map((x) => x.name).sort(), RELEASES);
+    const base = index.releases.find((x) => x.name === "es1-base");
     assert.deepStrictEqual(
-      index.releases.map((x) => [x.name, x.namespace, x.chart, x.file, x.operation]),
-      [["es1-base", NS, "./infrastructure/charts/es1-base", "es1-base.yaml", "same"]],
+      [base?.namespace, base?.chart, base?.file, base?.operation],
+      [NS, "./infrastructure/charts/es1-base", "es1-base.yaml", "same"],
     );
+    const pg = index.releases.find((x) => x.name === "es1-postgresql");
+    assert.strictEqual(pg?.chart, path.join(STAND_IN_CHARTS, "cluster"));
+    for (const x of index.releases) {
+      const rendered = fs.readFileSync(path.join(out, x.file), "utf8");
+      assert.ok(!rendered.includes(superuserPassword()), `the superuser password is in ${x.file}`);
+    }
     const text = fs.readFileSync(path.join(out, "es1-base.yaml"), "utf8");
     assert.match(text, /^name: es1-base$/m);
     assert.match(text, /^namespace: es1-infrastructure$/m);

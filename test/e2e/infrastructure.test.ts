@@ -1,0 +1,201 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT } from "../../lib/paths";
+import { getObject, mustGet } from "./kube";
+import { openE2eStack } from "./stack";
+
+const STACK = "e2e-infra";
+const NS = "es1-infrastructure";
+const REGISTRY = "mirror.es1.test:5000/es1";
+const PULL_SECRET = "es1-mirror-pull";
+
+interface Container {
+  name: string;
+  image: string;
+  env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[];
+  envFrom?: { secretRef?: { name: string } }[];
+}
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: { secret?: { secretName: string; items?: { key: string }[] } }[];
+  imagePullSecrets?: { name: string }[];
+  nodeSelector?: Record<string, string>;
+}
+interface Workload {
+  kind: string;
+  metadata: { name: string };
+  spec: { replicas?: number; template: { spec: PodSpec } };
+  status: { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
+}
+interface Secret {
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+function helm(kubeconfig: string, ...args: string[]): string {
+  const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe("shared infrastructure on the local cluster: every component, air-gapped", function () {
+  let kubeconfig: string;
+  let backend: string;
+  let stack: Stack;
+
+  function workloads(): Workload[] {
+    return ["deployments", "statefulsets", "daemonsets"].flatMap(
+      (kind) => mustGet<{ items: Workload[] }>(kubeconfig, "-n", NS, kind).items,
+    );
+  }
+
+  before(async function () {
+    ({ stack, kubeconfig, backend } = await openE2eStack(STACK, {
+      "es1:sizing": "minimal",
+      "es1:airgap.registry": REGISTRY,
+      "es1:airgap.imagePullSecrets[0]": PULL_SECRET,
+      "es1:components.ollama.models[0]": "llama3.2:1b",
+    }));
+  });
+
+  after(async function () {
+    if (stack) {
+      await stack.destroy().catch(() => undefined);
+      await stack.workspace.removeStack(STACK).catch(() => undefined);
+    }
+    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), { force: true });
+    if (backend) fs.rmSync(backend, { recursive: true, force: true });
+  });
+
+  it("installs every component's release from the chart mirror", async function () {
+    const t0 = Date.now();
+    const up = await stack.up();
+    process.stderr.write(`      first up: ${Math.round((Date.now() - t0) / 1000)}s\n`);
+    assert.strictEqual(up.summary.result, "succeeded");
+    const releases = JSON.parse(helm(kubeconfig, "list", "-n", NS, "-o", "json")) as {
+      name: string;
+      status: string;
+    }[];
+    assert.deepStrictEqual(
+      releases.map((r) => [r.name, r.status]).sort(),
+      [
+        "es1-airflow",
+        "es1-base",
+        "es1-cert-manager",
+        "es1-clickhouse-operator",
+        "es1-langflow",
+        "es1-langfuse",
+        "es1-mlflow",
+        "es1-monitoring",
+        "es1-monitoring-crds",
+        "es1-n8n",
+        "es1-ollama",
+        "es1-postgresql",
+        "es1-postgresql-operator",
+        "es1-redis",
+      ].map((n) => [n, "deployed"]),
+    );
+  });
+
+  it("runs every workload Ready, on the infrastructure pool (Ollama on the GPU pool)", function () {
+    const all = workloads();
+    assert.ok(all.length >= 15, `only ${all.length} workloads`);
+    for (const w of all) {
+      const want = w.kind === "DaemonSet" ? w.status.desiredNumberScheduled : (w.spec.replicas ?? 1);
+      const ready = w.kind === "DaemonSet" ? w.status.numberReady : w.status.readyReplicas;
+      assert.strictEqual(ready ?? 0, want, `${w.kind} ${w.metadata.name} is not Ready`);
+      if (w.kind === "DaemonSet") continue;
+      const pool = w.spec.template.spec.nodeSelector?.["es1-pool"];
+      assert.strictEqual(pool, w.metadata.name === "es1-ollama" ? "aiml" : "infrastructure", w.metadata.name);
+    }
+  });
+
+  it("has every Secret a workload reads, with the key it reads", function () {
+    const secrets = new Map(
+      mustGet<{ items: Secret[] }>(kubeconfig, "-n", NS, "secrets").items.map((s) => [s.metadata.name, s]),
+    );
+    const missing: string[] = [];
+    let references = 0;
+    const need = (who: string, name: string, key?: string) => {
+      references++;
+      const s = secrets.get(name);
+      if (!s) missing.push(`${who}: Secret ${name}`);
+      else if (key !== undefined && !(key in (s.data ?? {})))
+        missing.push(`${who}: key ${key} of Secret ${name}`);
+    };
+    for (const w of workloads()) {
+      const spec = w.spec.template.spec;
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        const who = `${w.metadata.name}/${c.name}`;
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (ref) need(who, ref.name, ref.key);
+        }
+        for (const e of c.envFrom ?? []) if (e.secretRef) need(who, e.secretRef.name);
+      }
+      for (const v of spec.volumes ?? []) {
+        if (!v.secret) continue;
+        if (v.secret.items) for (const i of v.secret.items) need(w.metadata.name, v.secret.secretName, i.key);
+        else need(w.metadata.name, v.secret.secretName);
+      }
+    }
+    assert.deepStrictEqual(missing, []);
+    assert.ok(references >= 30, `only ${references} Secret references: the stand-ins read too little`);
+  });
+
+  it("pulls every image from the mirror registry with its pull secret", function () {
+    for (const w of workloads()) {
+      const spec = w.spec.template.spec;
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])])
+        assert.ok(c.image.startsWith(`${REGISTRY}/`), `${w.metadata.name}/${c.name}: ${c.image}`);
+      assert.ok(
+        (spec.imagePullSecrets ?? []).some((s) => s.name === PULL_SECRET),
+        `${w.metadata.name} has no pull secret`,
+      );
+    }
+  });
+
+  it("keeps every credential out of Helm's values and manifests", function () {
+    const ours = mustGet<{ items: Secret[] }>(
+      kubeconfig,
+      "-n",
+      NS,
+      "secrets",
+      "-l",
+      "es1-role=infrastructure",
+    ).items;
+    const values = ours.flatMap((s) =>
+      Object.values(s.data ?? {})
+        .map((b64) => Buffer.from(b64, "base64").toString())
+        .filter((v) => v.length >= 16),
+    );
+    assert.ok(values.length >= 20, `only ${values.length} credentials`);
+    const releases = JSON.parse(helm(kubeconfig, "list", "-n", NS, "-o", "json")) as { name: string }[];
+    for (const { name } of releases) {
+      const text =
+        helm(kubeconfig, "get", "values", name, "-n", NS, "--all", "-o", "json") +
+        helm(kubeconfig, "get", "manifest", name, "-n", NS);
+      for (const v of values) assert.ok(!text.includes(v), `a credential is in release ${name}`);
+    }
+  });
+
+  it("has nothing to do on a second up", async function () {
+    const up = await stack.up();
+    const changes = up.summary.resourceChanges ?? {};
+    assert.deepStrictEqual(Object.keys(changes), ["same"], JSON.stringify(changes));
+  });
+
+  it("keeps a switched-off component's volume when its release goes", async function () {
+    await stack.setConfig("es1:components.langflow.enabled", { value: "false" }, true);
+    const up = await stack.up();
+    assert.strictEqual(up.summary.result, "succeeded");
+    const releases = helm(kubeconfig, "list", "-n", NS, "-q");
+    assert.ok(!releases.split("\n").includes("es1-langflow"), "es1-langflow is still installed");
+    assert.ok(getObject(kubeconfig, "-n", NS, "pvc", "es1-langflow"), "the Langflow volume is gone");
+    assert.ok(!getObject(kubeconfig, "-n", NS, "secret", "es1-langflow-auth"), "Langflow's Secret stayed");
+  });
+});
