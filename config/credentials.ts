@@ -37,6 +37,7 @@ export const CREDENTIALS = {
   langfuseSalt: { component: "langfuse", format: "password" },
   langfuseEncryptionKey: { component: "langfuse", format: "hex256" },
   langfuseNextauthSecret: { component: "langfuse", format: "password" },
+  langfuseAdminPassword: { component: "langfuse", format: "password" },
   langfuseClickhousePassword: { component: "langfuse", format: "password" },
   langfuseS3Password: { component: "langfuse", format: "password" },
 } as const satisfies Record<string, CredentialSpec>;

@@ -130,7 +130,7 @@ export function plannedVolumes(ctx: ValuesContext): { owner: ComponentName; name
 /** The values builders' view of the stack: plain data from Settings and the Cluster contract. */
 export function valuesContext(
   settings: Settings,
-  cluster: Pick<Cluster, "storageClass" | "nodePools">,
+  cluster: Pick<Cluster, "cloud" | "storageClass" | "nodePools">,
 ): ValuesContext {
   const c = settings.components;
   return {
@@ -141,7 +141,9 @@ export function valuesContext(
     registry: settings.airgap.registry,
     imagePullSecrets: settings.airgap.imagePullSecrets,
     monitoring: c.monitoring.enabled,
-    ollamaGpu: c.ollama.gpu ?? cluster.nodePools.aiml !== undefined,
+    // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
+    // explicit `gpu: true` moves Ollama to the aiml pool.
+    ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
   };
 }
 
@@ -220,28 +222,24 @@ export class Infrastructure extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.namespace] },
     );
 
-    const parts: Partial<Record<ComponentName, pulumi.ComponentResource>> = {};
-    for (const c of COMPONENTS) {
-      if (on(c))
-        parts[c] = new pulumi.ComponentResource(
-          `es1:infrastructure:${TYPE_NAMES[c]}`,
-          c,
-          {},
-          { parent: this },
-        );
-    }
-    const partOf = (c: ComponentName): pulumi.ComponentResource => {
-      const p = parts[c];
-      if (!p) throw new Error(`component ${c} is off`);
-      return p;
-    };
+    // Every component has its ComponentResource, switched on or not: its credentials live under
+    // it and must keep their identity while it is off.
+    const parts = Object.fromEntries(
+      COMPONENTS.map((c) => [
+        c,
+        new pulumi.ComponentResource(`es1:infrastructure:${TYPE_NAMES[c]}`, c, {}, { parent: this }),
+      ]),
+    ) as Record<ComponentName, pulumi.ComponentResource>;
+    const partOf = (c: ComponentName): pulumi.ComponentResource => parts[c];
     // Resources that moved under a component keep their identity in existing stacks.
     const movedFrom = (oldName: string): pulumi.Alias[] => [{ name: oldName, parent: this }];
 
+    // Credentials of switched-off components stay in state: their databases and volumes are
+    // kept, and a new Fernet, encryption or salt key would make that data unreadable when the
+    // component comes back. Only enabled components get them written into the cluster.
     const creds: Credentials = {};
     for (const secretName of SECRET_NAMES) {
       const spec = CREDENTIALS[secretName];
-      if (!on(spec.component)) continue;
       const resourceName = kebab(secretName);
       creds[secretName] = credential(
         resourceName,
@@ -303,7 +301,8 @@ export class Infrastructure extends pulumi.ComponentResource {
           protect: settings.protect,
           // Switching a component off keeps its data; switching it on again finds it.
           retainOnDelete: true,
-          // Volumes only grow; a smaller size in config must not replace the claim.
+          // The size is fixed at creation: a different size in config must never replace (empty)
+          // the claim. Volumes are grown on the claim itself (docs/components.md).
           ignoreChanges: ["spec.resources.requests.storage"],
         },
       );

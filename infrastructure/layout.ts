@@ -21,7 +21,7 @@ export const SECRETS = {
   postgresqlRole: (user: DatabaseUser) => `es1-postgresql-${user}`,
   /** One key per Valkey ACL user, named after the user (`default`, `airflow`, ...). */
   redisUsers: "es1-redis-users",
-  /** Per consumer: `username`, `password`. */
+  /** Per consumer that takes its Valkey credentials separately (n8n, Langfuse): `username`, `password`. */
   redisUser: (user: RedisUser) => `es1-redis-${user}`,
   /** `admin-user`, `admin-password`. */
   grafanaAdmin: "es1-grafana-admin",
@@ -37,7 +37,7 @@ export const SECRETS = {
   langflowAuth: "es1-langflow-auth",
   /** `database-url`. */
   langflowDatabase: "es1-langflow-database",
-  /** `salt`, `encryption-key`, `nextauth-secret`. */
+  /** `salt`, `encryption-key`, `nextauth-secret`, `admin-password` (the first user's). */
   langfuseKeys: "es1-langfuse-keys",
   /** `password` of ClickHouse's default user. */
   langfuseClickhouse: "es1-langfuse-clickhouse",

@@ -84,7 +84,8 @@ export function secretPlans(
     for (const u of redisUsers) users[u] = need(creds, REDIS_PASSWORD[u]);
     plans.push({ owner: "redis", name: SECRETS.redisUsers, data: users });
   }
-  for (const user of redisUsers) {
+  // Airflow gets its Valkey credentials inside its broker URL instead.
+  for (const user of redisUsers.filter((u) => u !== "airflow")) {
     plans.push({
       owner: user,
       name: SECRETS.redisUser(user),
@@ -160,6 +161,7 @@ export function secretPlans(
           salt: need(creds, "langfuseSalt"),
           "encryption-key": need(creds, "langfuseEncryptionKey"),
           "nextauth-secret": need(creds, "langfuseNextauthSecret"),
+          "admin-password": need(creds, "langfuseAdminPassword"),
         },
       },
       {

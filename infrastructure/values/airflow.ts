@@ -50,5 +50,7 @@ export function airflowValues(ctx: ValuesContext): JsonObject {
       },
     },
     statsd: { enabled: true, serviceMonitor: { enabled: ctx.monitoring } },
+    // No usage reports to the Airflow project: installs must work without internet access.
+    config: { usage_data_collection: { enabled: "False" } },
   };
 }

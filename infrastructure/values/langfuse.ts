@@ -12,6 +12,9 @@ import {
 } from "./context";
 import { REDIS_DATABASES } from "./redis";
 
+/** Login of the first Langfuse user; its password is key `admin-password` of es1-langfuse-keys. */
+export const LANGFUSE_ADMIN_EMAIL = "admin@es1.local";
+
 function keyRef(key: string): JsonObject {
   return { secretKeyRef: { name: SECRETS.langfuseKeys, key } };
 }
@@ -34,6 +37,15 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
       encryptionKey: keyRef("encryption-key"),
       nextauth: { secret: keyRef("nextauth-secret") },
       features: { telemetryEnabled: false, signUpDisabled: true },
+      // Sign-up is off, so the first organisation and its admin are created at start (Langfuse's
+      // headless initialisation); the password comes from our Secret.
+      additionalEnv: [
+        { name: "LANGFUSE_INIT_ORG_ID", value: "es1" },
+        { name: "LANGFUSE_INIT_ORG_NAME", value: "ES1" },
+        { name: "LANGFUSE_INIT_USER_EMAIL", value: LANGFUSE_ADMIN_EMAIL },
+        { name: "LANGFUSE_INIT_USER_NAME", value: "ES1 admin" },
+        { name: "LANGFUSE_INIT_USER_PASSWORD", valueFrom: keyRef("admin-password") },
+      ],
       replicas: size.replicas,
       resources: resources(size.resources),
       image: { pullPolicy: "IfNotPresent", pullSecrets: pullSecretRefs(ctx) },

@@ -69,6 +69,8 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
     grafana: {
       admin: { existingSecret: SECRETS.grafanaAdmin, userKey: "admin-user", passwordKey: "admin-password" },
       testFramework: { enabled: false },
+      // No usage reports or update checks: installs must work without internet access.
+      "grafana.ini": { analytics: { reporting_enabled: false, check_for_updates: false } },
       persistence: { enabled: true, type: "pvc", existingClaim: GRAFANA_CLAIM },
       // One ReadWriteOnce volume.
       deploymentStrategy: { type: "Recreate" },

@@ -59,6 +59,8 @@ describe("shared infrastructure on the local cluster: every component, air-gappe
       "es1:airgap.registry": REGISTRY,
       "es1:airgap.imagePullSecrets[0]": PULL_SECRET,
       "es1:components.ollama.models[0]": "llama3.2:1b",
+      // The simulated aiml node has a GPU; on an existing cluster that is opted into.
+      "es1:components.ollama.gpu": "true",
     }));
   });
 
@@ -189,13 +191,24 @@ describe("shared infrastructure on the local cluster: every component, air-gappe
     assert.deepStrictEqual(Object.keys(changes), ["same"], JSON.stringify(changes));
   });
 
-  it("keeps a switched-off component's volume when its release goes", async function () {
+  it("keeps a switched-off component's volume and credentials, and finds them when it comes back", async function () {
+    const claim = () => getObject<{ metadata: { uid: string } }>(kubeconfig, "-n", NS, "pvc", "es1-langflow");
+    const secretKey = () =>
+      mustGet<Secret>(kubeconfig, "-n", NS, "secret", "es1-langflow-auth").data?.["secret-key"];
+    const [volume, key] = [claim()?.metadata.uid, secretKey()];
+    assert.ok(volume && key);
+
     await stack.setConfig("es1:components.langflow.enabled", { value: "false" }, true);
-    const up = await stack.up();
-    assert.strictEqual(up.summary.result, "succeeded");
-    const releases = helm(kubeconfig, "list", "-n", NS, "-q");
-    assert.ok(!releases.split("\n").includes("es1-langflow"), "es1-langflow is still installed");
-    assert.ok(getObject(kubeconfig, "-n", NS, "pvc", "es1-langflow"), "the Langflow volume is gone");
+    const off = await stack.up();
+    assert.strictEqual(off.summary.result, "succeeded");
+    assert.ok(!helm(kubeconfig, "list", "-n", NS, "-q").split("\n").includes("es1-langflow"));
+    assert.strictEqual(claim()?.metadata.uid, volume, "the Langflow volume is gone");
     assert.ok(!getObject(kubeconfig, "-n", NS, "secret", "es1-langflow-auth"), "Langflow's Secret stayed");
+
+    await stack.setConfig("es1:components.langflow.enabled", { value: "true" }, true);
+    const on = await stack.up();
+    assert.strictEqual(on.summary.result, "succeeded");
+    assert.strictEqual(claim()?.metadata.uid, volume, "Langflow came back on a new volume");
+    assert.strictEqual(secretKey(), key, "Langflow came back with a new secret key");
   });
 });

@@ -190,6 +190,10 @@ describe("infrastructure values builders", () => {
     const cpu = VALUES.ollama(contextFrom({ components: { ollama: { gpu: false } } }));
     assert.strictEqual(at(cpu, "ollama.gpu.enabled"), false);
     assert.strictEqual(at(cpu, "nodeSelector.es1-pool"), "infrastructure");
+    // An existing cluster may have no GPUs at all: only an explicit gpu: true asks for one.
+    assert.strictEqual(at(VALUES.ollama(contextFrom({}, "existing")), "ollama.gpu.enabled"), false);
+    const asked = VALUES.ollama(contextFrom({ components: { ollama: { gpu: true } } }, "existing"));
+    assert.strictEqual(at(asked, "nodeSelector.es1-pool"), "aiml");
   });
 
   it("moves every image of every release to the mirror registry, through each chart's own keys", () => {
@@ -425,15 +429,26 @@ describe("infrastructure component under mocks", () => {
         .sort(),
       ["es1-base", "es1-postgresql", "es1-postgresql-operator", "es1-redis"],
     );
-    for (const r of run.resources) {
+    for (const r of run.byType(T.secret)) {
       assert.ok(!/airflow|mlflow|n8n|langflow|langfuse|ollama|grafana|monitoring/.test(r.name), r.name);
     }
     assert.deepStrictEqual(run.byType(T.pvc), []);
     assert.deepStrictEqual(Object.keys(run.outputs.infrastructure.services), ["postgresql", "redis"]);
-    assert.deepStrictEqual(
-      run.byType("es1:infrastructure:Postgresql").length + run.byType("es1:infrastructure:Airflow").length,
-      1,
-    );
+    // The users and passwords the PostgreSQL and Valkey releases are given are only those of what runs.
+    const users = run.one(T.secret, SECRETS.redisUsers).inputs.stringData as Record<string, string>;
+    assert.deepStrictEqual(Object.keys(users), ["default"]);
+  });
+
+  it("keeps a switched-off component's credentials in state, so its kept data stays readable", async () => {
+    const on = await runProgram({ "es1:cluster": cluster });
+    const off = await runProgram({
+      "es1:cluster": cluster,
+      "es1:components": JSON.stringify({ airflow: { enabled: false } }),
+    });
+    const ids = (run: typeof on) =>
+      run.resources.filter((r) => r.type.startsWith("random:")).map((r) => `${r.type}::${r.name}`);
+    assert.deepStrictEqual(ids(off).sort(), ids(on).sort());
+    assert.ok(ids(off).includes("random:index/randomBytes:RandomBytes::airflow-fernet-key"));
   });
 
   it("exports where each service is and which Secrets hold what, never a value", async () => {

@@ -1,6 +1,6 @@
 // Settings and ValuesContexts for tests of the values builders, from config as a user writes it.
 import * as os from "os";
-import { NODE_POOLS } from "../../clusters/types";
+import { CloudName, NODE_POOLS } from "../../clusters/types";
 import { parseSettings, Settings, SettingsSource } from "../../config";
 import { valuesContext } from "../../infrastructure";
 import { ValuesContext } from "../../infrastructure/values";
@@ -15,9 +15,9 @@ export function settingsFrom(values: Record<string, unknown>, secretKeys: string
   return parseSettings(src, { project: "es1-platform", stack: "test", cwd: os.tmpdir() });
 }
 
-/** A ValuesContext on a cluster with every ES1 pool and StorageClass `fast-ssd`. */
-export function contextFrom(values: Record<string, unknown>): ValuesContext {
-  return valuesContext(settingsFrom(values), { storageClass: "fast-ssd", nodePools: NODE_POOLS });
+/** A ValuesContext on a cluster with every ES1 pool (GPUs included) and StorageClass `fast-ssd`. */
+export function contextFrom(values: Record<string, unknown>, cloud: CloudName = "gke"): ValuesContext {
+  return valuesContext(settingsFrom(values), { cloud, storageClass: "fast-ssd", nodePools: NODE_POOLS });
 }
 
 // `npx ts-node -T test/unit/values-fixtures.ts <release> [es1 config as JSON]` prints the values
