@@ -97,15 +97,30 @@ const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   langfuse: ["postgresql", "redis", "clickhouse-operator"],
 };
 
+/** `keys` ordered so that every release comes after the releases it waits for (AFTER). */
+export function installOrder(keys: readonly ReleaseKey[]): ReleaseKey[] {
+  const out: ReleaseKey[] = [];
+  const visit = (key: ReleaseKey, path: readonly ReleaseKey[]) => {
+    if (out.includes(key) || !keys.includes(key)) return;
+    if (path.includes(key)) throw new Error(`release ordering has a cycle: ${[...path, key].join(" -> ")}`);
+    for (const dep of AFTER[key]) visit(dep, [...path, key]);
+    out.push(key);
+  };
+  for (const key of keys) visit(key, []);
+  return out;
+}
+
 /** The releases a stack's settings switch on, in install order. */
 export function plannedReleases(settings: Settings): ReleaseKey[] {
   const c = settings.components;
-  return RELEASES.filter((key) => {
-    const entry = CATALOG[key];
-    if (!c[entry.component].enabled) return false;
-    if (key === "cert-manager" || key === "clickhouse-operator") return c.langfuse.installOperators;
-    return true;
-  });
+  return installOrder(
+    RELEASES.filter((key) => {
+      const entry = CATALOG[key];
+      if (!c[entry.component].enabled) return false;
+      if (key === "cert-manager" || key === "clickhouse-operator") return c.langfuse.installOperators;
+      return true;
+    }),
+  );
 }
 
 /** Volumes Pulumi owns (charts without a safe volume of their own), by component. */
@@ -262,7 +277,12 @@ export class Infrastructure extends pulumi.ComponentResource {
           metadata: {
             name: plan.name,
             namespace,
-            labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
+            labels: {
+              "es1-role": "infrastructure",
+              "app.kubernetes.io/part-of": "es1",
+              // CloudNativePG watches labelled Secrets, so a changed password reaches the database.
+              ...(plan.readByPostgresql ? { "cnpg.io/reload": "true" } : {}),
+            },
           },
           type: plan.type ?? "Opaque",
           stringData: plan.data,

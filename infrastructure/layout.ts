@@ -41,7 +41,7 @@ export const SECRETS = {
   langfuseKeys: "es1-langfuse-keys",
   /** `password` of ClickHouse's default user. */
   langfuseClickhouse: "es1-langfuse-clickhouse",
-  /** `root-user`, `root-password` of the bundled S3 store. */
+  /** `root-user`, `root-password` of the bundled S3 store, and SeaweedFS's `seaweedfs_s3_config`. */
   langfuseS3: "es1-langfuse-s3",
 } as const;
 

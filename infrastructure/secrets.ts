@@ -68,6 +68,7 @@ export function secretPlans(
       name: SECRETS.postgresqlSuperuser,
       type: basicAuth,
       data: { username: "postgres", password: need(creds, "postgresqlSuperuserPassword") },
+      readByPostgresql: true,
     });
   }
   for (const user of databaseUsers) {
@@ -172,7 +173,23 @@ export function secretPlans(
       {
         owner: "langfuse",
         name: SECRETS.langfuseS3,
-        data: { "root-user": "langfuse", "root-password": need(creds, "langfuseS3Password") },
+        data: {
+          "root-user": "langfuse",
+          "root-password": need(creds, "langfuseS3Password"),
+          seaweedfs_s3_config: pulumi.secret(
+            need(creds, "langfuseS3Password").apply((password) =>
+              JSON.stringify({
+                identities: [
+                  {
+                    name: "langfuse",
+                    credentials: [{ accessKey: "langfuse", secretKey: password }],
+                    actions: ["Admin", "Read", "Write", "List", "Tagging"],
+                  },
+                ],
+              }),
+            ),
+          ),
+        },
       },
     );
   }

@@ -33,7 +33,9 @@ export function airflowValues(ctx: ValuesContext): JsonObject {
     // Plain Jobs instead of hooks: with hooks, Helm's wait for the pods (which wait for the
     // migration) and the post-install migration hook block each other.
     migrateDatabaseJob: { useHelmHooks: false },
-    createUserJob: { useHelmHooks: false },
+    // The chart's default user has a well-known password, and Airflow 3's default auth manager
+    // does not use it: no user is created (docs/components.md, Airflow).
+    createUserJob: { enabled: false, useHelmHooks: false },
     scheduler: { resources: res },
     apiServer: { resources: res },
     workers: {

@@ -32,10 +32,15 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
   const storage = volumeSize(ctx, "langfuse");
   return {
     fullnameOverride: "es1-langfuse",
+    // Reaches the SeaweedFS sub-chart (the Langfuse pods take langfuse.image.pullSecrets).
+    global: { imagePullSecrets: pullSecretRefs(ctx) },
     langfuse: {
       salt: keyRef("salt"),
       encryptionKey: keyRef("encryption-key"),
-      nextauth: { secret: keyRef("nextauth-secret") },
+      nextauth: {
+        secret: keyRef("nextauth-secret"),
+        url: `http://${endpoint("langfuse").host}:${endpoint("langfuse").port}`,
+      },
       features: { telemetryEnabled: false, signUpDisabled: true },
       // Sign-up is off, so the first organisation and its admin are created at start (Langfuse's
       // headless initialisation); the password comes from our Secret.
@@ -102,6 +107,12 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
       allInOne: {
         image: imageParts(ctx, "docker.io/chrislusf/seaweedfs"),
         data: { size: storage, storageClass: ctx.storageClass },
+        // SeaweedFS reads its identities (our root user and password) from this Secret's
+        // `seaweedfs_s3_config` key; Pulumi writes it.
+        s3: { existingConfigSecret: SECRETS.langfuseS3 },
+        // The SeaweedFS chart renders these through `tpl`: it takes YAML text (JSON is YAML).
+        nodeSelector: JSON.stringify(place.nodeSelector),
+        tolerations: JSON.stringify(place.tolerations),
       },
     },
   };

@@ -44,7 +44,8 @@ export function mlflowValues(ctx: ValuesContext): JsonObject {
     serviceMonitor: {
       enabled: ctx.monitoring,
       namespace: INFRASTRUCTURE_NAMESPACE,
-      labels: { "app.kubernetes.io/part-of": "es1" },
+      // Helm merges maps: null drops the chart's default `release: prometheus` label.
+      labels: { release: null, "app.kubernetes.io/part-of": "es1" },
     },
     telemetry: { enabled: false },
   };

@@ -46,6 +46,7 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
     kubeScheduler: { enabled: false },
     kubeProxy: { enabled: false },
     prometheusOperator: { ...place, admissionWebhooks: { patch: { ...place } } },
+    "kube-state-metrics": { ...place },
     prometheus: {
       prometheusSpec: {
         replicas: size.replicas,
@@ -74,6 +75,8 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
       persistence: { enabled: true, type: "pvc", existingClaim: GRAFANA_CLAIM },
       // One ReadWriteOnce volume.
       deploymentStrategy: { type: "Recreate" },
+      // The pod's fsGroup makes the volume writable; the chown init container would run as root.
+      initChownData: { enabled: false },
       ...place,
     },
   };

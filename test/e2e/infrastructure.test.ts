@@ -11,6 +11,7 @@ const STACK = "e2e-infra";
 const NS = "es1-infrastructure";
 const REGISTRY = "mirror.es1.test:5000/es1";
 const PULL_SECRET = "es1-mirror-pull";
+const OPERATOR_PODS_WITHOUT_PULL_SECRETS = ["es1-langfuse-clickhouse", "es1-langfuse-keeper"];
 
 interface Container {
   name: string;
@@ -150,10 +151,15 @@ describe("shared infrastructure on the local cluster: every component, air-gappe
   });
 
   it("pulls every image from the mirror registry with its pull secret", function () {
-    for (const w of workloads()) {
+    const all = workloads();
+    assert.ok(all.length >= 15, `only ${all.length} workloads`);
+    for (const w of all) {
       const spec = w.spec.template.spec;
       for (const c of [...spec.containers, ...(spec.initContainers ?? [])])
         assert.ok(c.image.startsWith(`${REGISTRY}/`), `${w.metadata.name}/${c.name}: ${c.image}`);
+      // Langfuse 2.0 hands ClickHouse and Keeper to the ClickHouse operator without a pull
+      // secret field: their nodes need registry credentials (docs/components.md, Langfuse).
+      if (OPERATOR_PODS_WITHOUT_PULL_SECRETS.includes(w.metadata.name)) continue;
       assert.ok(
         (spec.imagePullSecrets ?? []).some((s) => s.name === PULL_SECRET),
         `${w.metadata.name} has no pull secret`,

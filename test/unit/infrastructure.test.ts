@@ -255,6 +255,27 @@ describe("es1:components settings", () => {
     assert.ok(noOperators.includes("langfuse") && !noOperators.includes("cert-manager"));
   });
 
+  it("orders operators and CRDs before the releases that need them", () => {
+    const order = plannedReleases(settingsFrom({}));
+    const before = (a: ReleaseKey, b: ReleaseKey) =>
+      assert.ok(order.indexOf(a) < order.indexOf(b), `${a} must come before ${b}: ${order.join(", ")}`);
+    for (const k of [
+      "postgresql-operator",
+      "redis",
+      "monitoring",
+      "airflow",
+      "mlflow",
+      "n8n",
+    ] as ReleaseKey[])
+      before("monitoring-crds", k);
+    before("postgresql-operator", "postgresql");
+    for (const app of ["airflow", "mlflow", "n8n", "langflow", "langfuse"] as ReleaseKey[])
+      before("postgresql", app);
+    before("cert-manager", "clickhouse-operator");
+    before("clickhouse-operator", "langfuse");
+    assert.strictEqual(order.length, RELEASES.length);
+  });
+
   it("refuses a component whose store is switched off, naming both keys", () => {
     const problems = configProblems({ components: { postgresql: { enabled: false } } });
     for (const app of ["airflow", "mlflow", "n8n", "langflow", "langfuse"])
