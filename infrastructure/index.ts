@@ -97,6 +97,11 @@ const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   langfuse: ["postgresql", "redis", "clickhouse-operator"],
 };
 
+/** Whether a release is protected from deletion: stateful releases of production stacks. */
+export function isProtected(key: ReleaseKey, settings: Pick<Settings, "protect">): boolean {
+  return settings.protect && STATEFUL.has(key);
+}
+
 /** `keys` ordered so that every release comes after the releases it waits for (AFTER). */
 export function installOrder(keys: readonly ReleaseKey[]): ReleaseKey[] {
   const out: ReleaseKey[] = [];
@@ -356,7 +361,7 @@ export class Infrastructure extends pulumi.ComponentResource {
           timeoutSeconds: entry.timeoutSeconds,
           provider: cluster.provider,
         },
-        { parent: partOf(entry.component), dependsOn, protect: settings.protect && STATEFUL.has(key) },
+        { parent: partOf(entry.component), dependsOn, protect: isProtected(key, settings) },
       );
     }
 

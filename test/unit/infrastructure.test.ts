@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigErrors, SECRET_NAMES, SIZING, SIZING_PROFILES } from "../../config";
-import { plannedReleases } from "../../infrastructure";
+import { isProtected, plannedReleases } from "../../infrastructure";
 import { CATALOG, RELEASES, ReleaseKey, resolveCharts } from "../../infrastructure/catalog";
 import { SECRETS } from "../../infrastructure/layout";
 import { VALUES } from "../../infrastructure/values";
@@ -255,6 +255,26 @@ describe("es1:components settings", () => {
     assert.ok(noOperators.includes("langfuse") && !noOperators.includes("cert-manager"));
   });
 
+  it("protects every release that keeps data in production stacks, and none in dev", () => {
+    const prod = settingsFrom({ environment: "prod" });
+    const kept = RELEASES.filter((k) => isProtected(k, prod));
+    assert.deepStrictEqual(kept.sort(), [
+      "airflow",
+      "langflow",
+      "langfuse",
+      "mlflow",
+      "monitoring",
+      "monitoring-crds",
+      "ollama",
+      "postgresql",
+      "redis",
+    ]);
+    assert.deepStrictEqual(
+      RELEASES.filter((k) => isProtected(k, settingsFrom({}))),
+      [],
+    );
+  });
+
   it("orders operators and CRDs before the releases that need them", () => {
     const order = plannedReleases(settingsFrom({}));
     const before = (a: ReleaseKey, b: ReleaseKey) =>
@@ -430,7 +450,7 @@ describe("infrastructure component under mocks", () => {
     assert.match(langfuse["encryption-key"], /^[0-9a-f]{64}$/);
   });
 
-  it("creates nothing for a switched-off component: no release, credential, Secret, volume or endpoint", async () => {
+  it("creates nothing in the cluster for a switched-off component: no release, Secret, volume or endpoint", async () => {
     const run = await runProgram({
       "es1:cluster": cluster,
       "es1:components": JSON.stringify({
