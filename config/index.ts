@@ -8,6 +8,7 @@ export * from "./errors";
 export * from "./cluster";
 export * from "./components";
 export * from "./credentials";
+export * from "./customers";
 export * from "./settings";
 
 // The SDK knows which keys were stored encrypted but keeps the function internal; without it,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AirgapSettings, parseAirgap } from "./airgap";
 import { ClusterSettings, parseCluster } from "./cluster";
 import { ComponentsSettings, parseComponents } from "./components";
+import { CustomerSettings, LicenseSettings, parseCustomers } from "./customers";
 import { CREDENTIAL_FORMATS, CREDENTIALS, SECRET_NAMES, SecretName } from "./credentials";
 import { ConfigErrors } from "./errors";
 import { ConfigSource, Reader } from "./reader";
@@ -30,6 +31,9 @@ export interface Settings {
   secrets: ConfiguredSecrets;
   airgap: AirgapSettings;
   components: ComponentsSettings;
+  /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
+  customers: CustomerSettings[];
+  licensing: LicenseSettings;
 }
 
 /** Top-level keys of the es1 namespace; anything else is a typo. */
@@ -41,6 +45,10 @@ export const TOP_LEVEL_KEYS = [
   "secrets",
   "airgap",
   "components",
+  "customers",
+  "licenses",
+  "licensePublicKeys",
+  "licenseWarningDays",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -106,6 +114,16 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   const secrets = parseSecrets(r, src);
   const airgap = parseAirgap(r, id.cwd);
   const components = parseComponents(r, sizing);
+  const { customers, licensing } = parseCustomers(r, id.cwd, (k) => src.isSecret(k));
+  if (customers.length > 0) {
+    for (const store of ["postgresql", "redis"] as const) {
+      if (!components[store].enabled)
+        r.fail(
+          `components.${store}.enabled`,
+          `customer platforms keep their data in ${store}, and es1:customers lists ${customers.length}; leave ${store} on`,
+        );
+    }
+  }
   if (components.ollama.gpu === true && cluster.provider !== "existing" && !cluster.nodePools.aiml) {
     r.fail(
       "components.ollama.gpu",
@@ -123,5 +141,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     secrets,
     airgap,
     components,
+    customers,
+    licensing,
   };
 }

@@ -9,6 +9,8 @@ import { credential } from "../lib/credentials";
 import { helmRelease, localChart } from "../lib/release";
 import { CATALOG, PROVIDER_HELM_VERSION, ReleaseKey, releaseName, RELEASES, versionBelow } from "./catalog";
 import {
+  customerDatabase,
+  customerKeyPrefix,
   endpoint,
   INFRASTRUCTURE_NAMESPACE,
   SECRETS,
@@ -16,9 +18,9 @@ import {
   ServiceName,
   SERVICES,
 } from "./layout";
-import { Credentials, secretPlans } from "./secrets";
+import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
 import { baseValues } from "./values/base";
-import { fractionOf, VALUES, ValuesContext, volumeSize } from "./values";
+import { CustomerData, fractionOf, VALUES, ValuesContext, volumeSize } from "./values";
 import { GRAFANA_CLAIM } from "./values/monitoring";
 import { LANGFLOW_CLAIM } from "./values/langflow";
 import { MLFLOW_ARTIFACTS_CLAIM } from "./values/mlflow";
@@ -45,6 +47,12 @@ export interface InfrastructureEndpoints {
     /** `admin-user`, `admin-password` of Grafana. */
     grafanaAdmin?: string;
   };
+}
+
+/** What a customer platform needs to reach its own data in the shared stores. */
+export interface CustomerAccess {
+  database: { host: string; port: number; name: string; username: string; password: pulumi.Output<string> };
+  redis: { host: string; port: number; username: string; password: pulumi.Output<string>; keyPrefix: string };
 }
 
 export interface InfrastructureArgs {
@@ -164,7 +172,19 @@ export function valuesContext(
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
+    customers: customerData(settings),
   };
+}
+
+/**
+ * Customers whose data the shared stores hold: every customer in the stack, its platform on or
+ * off; `absent` once it is switched off with purgeData (its database and Valkey user go).
+ */
+export function customerData(settings: Pick<Settings, "customers">): CustomerData[] {
+  return settings.customers.map((c) => ({
+    name: c.name,
+    state: !c.enabled && c.purgeData ? "absent" : "present",
+  }));
 }
 
 /** Endpoints of the enabled components: the contract customer platforms are built on. */
@@ -204,6 +224,54 @@ export class Infrastructure extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
   /** Every Release, by catalog key, for dependents (customer platforms) to wait on. */
   readonly releases: Partial<Record<ReleaseKey, k8s.helm.v3.Release>> = {};
+  /** How each customer reaches its database and its Valkey keys (passwords are secrets). */
+  readonly customerAccess: Record<string, CustomerAccess> = {};
+
+  /**
+   * PostgreSQL and Valkey admit the infrastructure's own pods on any port, and from other
+   * namespaces only customer platforms (label es1-role=platform), on the service port.
+   */
+  private storeNetworkPolicies(namespace: pulumi.Output<string>, cluster: Cluster, settings: Settings): void {
+    const stores = [
+      {
+        name: "es1-postgresql-clients",
+        on: "postgresql",
+        pods: { "cnpg.io/cluster": "es1-postgresql" },
+        port: 5432,
+      },
+      {
+        name: "es1-redis-clients",
+        on: "redis",
+        pods: { "app.kubernetes.io/instance": "es1-redis" },
+        port: 6379,
+      },
+    ] as const;
+    for (const s of stores) {
+      if (!settings.components[s.on].enabled) continue;
+      new k8s.networking.v1.NetworkPolicy(
+        s.name,
+        {
+          metadata: {
+            name: s.name,
+            namespace,
+            labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
+          },
+          spec: {
+            podSelector: { matchLabels: s.pods },
+            policyTypes: ["Ingress"],
+            ingress: [
+              { from: [{ podSelector: {} }] },
+              {
+                from: [{ namespaceSelector: { matchLabels: { "es1-role": "platform" } } }],
+                ports: [{ protocol: "TCP", port: s.port }],
+              },
+            ],
+          },
+        },
+        { parent: this, provider: cluster.provider, dependsOn: [this.namespace] },
+      );
+    }
+  }
 
   constructor(name: string, args: InfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
     super("es1:infrastructure:Infrastructure", name, {}, opts);
@@ -275,7 +343,34 @@ export class Infrastructure extends pulumi.ComponentResource {
 
     const ownSecrets: Partial<Record<ComponentName, pulumi.Resource[]>> = {};
     const roleSecrets: pulumi.Resource[] = [];
-    for (const plan of secretPlans(on, databaseUsers(ctx), redisUsers(ctx), creds)) {
+    // Each customer in the stack: a role and database of its own, a Valkey user limited to its keys.
+    const customerCreds: Record<string, CustomerCredentials> = {};
+    for (const c of ctx.customers.filter((x) => x.state === "present")) {
+      customerCreds[c.name] = {
+        databasePassword: credential(`customer-${c.name}-database-password`, undefined, { parent: this }),
+        redisPassword: credential(`customer-${c.name}-redis-password`, undefined, { parent: this }),
+      };
+      const pg = endpoint("postgresql");
+      const redis = endpoint("redis");
+      this.customerAccess[c.name] = {
+        database: {
+          host: pg.host,
+          port: pg.port,
+          name: customerDatabase(c.name),
+          username: customerDatabase(c.name),
+          password: customerCreds[c.name].databasePassword,
+        },
+        redis: {
+          host: redis.host,
+          port: redis.port,
+          username: c.name,
+          password: customerCreds[c.name].redisPassword,
+          keyPrefix: customerKeyPrefix(c.name),
+        },
+      };
+    }
+
+    for (const plan of secretPlans(on, databaseUsers(ctx), redisUsers(ctx), creds, customerCreds)) {
       const secret = new k8s.core.v1.Secret(
         plan.name,
         {
@@ -365,6 +460,7 @@ export class Infrastructure extends pulumi.ComponentResource {
       );
     }
 
+    this.storeNetworkPolicies(namespace, cluster, settings);
     this.endpoints = infrastructureEndpoints(settings);
     this.registerOutputs({ endpoints: this.endpoints });
   }

@@ -19,7 +19,9 @@ export const SECRETS = {
   postgresqlSuperuser: "es1-postgresql-superuser",
   /** basic-auth per application role: `username`, `password`. */
   postgresqlRole: (user: DatabaseUser) => `es1-postgresql-${user}`,
-  /** One key per Valkey ACL user, named after the user (`default`, `airflow`, ...). */
+  /** basic-auth of a customer's role: `username`, `password`. */
+  postgresqlCustomer: (customer: string) => `es1-postgresql-customer-${customer}`,
+  /** One key per Valkey ACL user, named after the user (`default`, `airflow`, ..., each customer). */
   redisUsers: "es1-redis-users",
   /** Per consumer that takes its Valkey credentials separately (n8n, Langfuse): `username`, `password`. */
   redisUser: (user: RedisUser) => `es1-redis-${user}`,
@@ -67,6 +69,16 @@ export const SERVICES = {
   langfuse: { component: "langfuse", service: "es1-langfuse-web", port: 3000 },
 } as const satisfies Record<string, { component: ComponentName; service: string; port: number }>;
 export type ServiceName = keyof typeof SERVICES;
+
+/** A customer's PostgreSQL role and database (identifiers without quoting: `-` becomes `_`). */
+export function customerDatabase(customer: string): string {
+  return customer.replace(/-/g, "_");
+}
+
+/** The key prefix a customer's Valkey user is limited to. */
+export function customerKeyPrefix(customer: string): string {
+  return `${customer}:`;
+}
 
 export function serviceHost(service: string): string {
   return `${service}.${INFRASTRUCTURE_NAMESPACE}.svc`;

@@ -1,8 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecretName } from "../config/credentials";
 import { ComponentName } from "../config/sizing";
-import { DatabaseUser, endpoint, RedisUser, SECRETS } from "./layout";
+import { customerDatabase, DatabaseUser, endpoint, RedisUser, SECRETS } from "./layout";
 import { REDIS_DATABASES } from "./values/redis";
+
+/** A customer's generated passwords for its database role and its Valkey user. */
+export interface CustomerCredentials {
+  databasePassword: pulumi.Output<string>;
+  redisPassword: pulumi.Output<string>;
+}
 
 /** Credentials by name, each a secret Output (only those of enabled components are present). */
 export type Credentials = Partial<Record<SecretName, pulumi.Output<string>>>;
@@ -59,6 +65,7 @@ export function secretPlans(
   databaseUsers: DatabaseUser[],
   redisUsers: RedisUser[],
   creds: Credentials,
+  customers: Record<string, CustomerCredentials> = {},
 ): SecretPlan[] {
   const plans: SecretPlan[] = [];
   const basicAuth = "kubernetes.io/basic-auth";
@@ -83,6 +90,7 @@ export function secretPlans(
   if (enabled("redis")) {
     const users: Record<string, pulumi.Input<string>> = { default: need(creds, "redisDefaultPassword") };
     for (const u of redisUsers) users[u] = need(creds, REDIS_PASSWORD[u]);
+    for (const [name, c] of Object.entries(customers)) users[name] = c.redisPassword;
     plans.push({ owner: "redis", name: SECRETS.redisUsers, data: users });
   }
   // Airflow gets its Valkey credentials inside its broker URL instead.
@@ -91,6 +99,15 @@ export function secretPlans(
       owner: user,
       name: SECRETS.redisUser(user),
       data: { username: user, password: need(creds, REDIS_PASSWORD[user]) },
+    });
+  }
+  for (const [name, c] of Object.entries(customers)) {
+    plans.push({
+      owner: "postgresql",
+      name: SECRETS.postgresqlCustomer(name),
+      type: basicAuth,
+      data: { username: customerDatabase(name), password: c.databasePassword },
+      readByPostgresql: true,
     });
   }
   if (enabled("monitoring")) {

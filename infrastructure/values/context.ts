@@ -23,6 +23,16 @@ export interface ValuesContext {
   monitoring: boolean;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
+  /**
+   * Customers with a database and a Valkey user: `present` while the customer is in the stack
+   * (platform on or off), `absent` once its data is to be purged.
+   */
+  customers: CustomerData[];
+}
+
+export interface CustomerData {
+  name: string;
+  state: "present" | "absent";
 }
 
 /** nodeSelector and tolerations that put a workload on one ES1 pool (nothing if the cluster lacks it). */

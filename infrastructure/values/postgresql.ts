@@ -1,5 +1,5 @@
 import { JsonObject } from "../../lib/json";
-import { DATABASE_USERS, DatabaseUser, SECRETS } from "../layout";
+import { customerDatabase, DATABASE_USERS, DatabaseUser, SECRETS } from "../layout";
 import { image, infraPlacement, pullSecretRefs, resources, ValuesContext, volumeSize } from "./context";
 
 /** PostgreSQL major version of the operand image; a change is a major upgrade of every database. */
@@ -59,14 +59,36 @@ export function postgresqlValues(ctx: ValuesContext): JsonObject {
       },
       enableSuperuserAccess: true,
       superuserSecret: SECRETS.postgresqlSuperuser,
-      roles: users.map((u) => ({
-        name: u,
-        ensure: "present",
-        login: true,
-        passwordSecret: { name: SECRETS.postgresqlRole(u) },
-      })),
+      roles: [
+        ...users.map((u) => ({
+          name: u,
+          ensure: "present",
+          login: true,
+          passwordSecret: { name: SECRETS.postgresqlRole(u) },
+        })),
+        // A customer's role can reach its own database only (PostgreSQL's default privileges).
+        ...ctx.customers.map((c): JsonObject =>
+          c.state === "present"
+            ? {
+                name: customerDatabase(c.name),
+                ensure: "present",
+                login: true,
+                passwordSecret: { name: SECRETS.postgresqlCustomer(c.name) },
+              }
+            : { name: customerDatabase(c.name), ensure: "absent" },
+        ),
+      ],
       monitoring: { enabled: ctx.monitoring, podMonitor: { enabled: ctx.monitoring } },
     },
-    databases: users.map((u) => ({ name: u, owner: u, ensure: "present", databaseReclaimPolicy: "retain" })),
+    databases: [
+      ...users.map((u) => ({ name: u, owner: u, ensure: "present", databaseReclaimPolicy: "retain" })),
+      ...ctx.customers.map((c) => ({
+        name: customerDatabase(c.name),
+        owner: customerDatabase(c.name),
+        ensure: c.state,
+        // Kept when the customer leaves the stack; dropped only when its data is purged.
+        databaseReclaimPolicy: c.state === "present" ? "retain" : "delete",
+      })),
+    ],
   };
 }

@@ -1,5 +1,5 @@
 import { JsonObject } from "../../lib/json";
-import { REDIS_USERS, RedisUser, SECRETS } from "../layout";
+import { customerKeyPrefix, REDIS_USERS, RedisUser, SECRETS } from "../layout";
 import { imageParts, infraPlacement, pullSecretNames, resources, ValuesContext, volumeSize } from "./context";
 
 /** Each consumer's logical database, so their keys never meet. */
@@ -20,6 +20,11 @@ export function redisValues(ctx: ValuesContext): JsonObject {
   const { size } = ctx.components.redis;
   const aclUsers: JsonObject = { default: { permissions: "~* &* +@all" } };
   for (const u of redisUsers(ctx)) aclUsers[u] = { permissions: APP_ACL };
+  // Each customer reads and writes only its own keys and channels, and no server commands.
+  for (const c of ctx.customers.filter((x) => x.state === "present")) {
+    const prefix = customerKeyPrefix(c.name);
+    aclUsers[c.name] = { permissions: `~${prefix}* &${prefix}* +@all -@dangerous -@admin` };
+  }
   const global: JsonObject = { imagePullSecrets: pullSecretNames(ctx) };
   if (ctx.registry) global.imageRegistry = ctx.registry;
   return {

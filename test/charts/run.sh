@@ -56,5 +56,79 @@ check "install record carries the stack" bash -c \
 check "schema refuses an unknown environment" refused helm template x "$base" --set install.environment=staging
 check "schema refuses an unknown key" refused helm template x "$base" --set priorityClass.enabled=true
 
+echo "es1-platform"
+platform=platform/chart
+vals=test/charts/platform
+# render_platform NAME VALUES [--set ...]: like render, but the objects kube-linter sees live in a
+# customer namespace (beam-platform) as the installer deploys them; the API server validates the
+# same render in "default" (server-side dry runs cannot target a namespace that does not exist).
+render_platform() {
+  local name=$1 values=$2
+  shift 2
+  helm template es1-platform "$platform" --namespace beam-platform -f "$values" "$@" >"$out/$name.yaml" &&
+    kube-linter lint --config test/charts/kube-linter.yaml "$out/$name.yaml" &&
+    helm template es1-platform "$platform" --namespace default -f "$values" "$@" >"$out/$name-default.yaml" &&
+    kubectl --kubeconfig "$kubeconfig" apply --dry-run=server --validate=strict -f "$out/$name-default.yaml"
+}
+# lint_platform NAME VALUES: render and kube-linter only (objects whose CRDs the test cluster lacks).
+lint_platform() {
+  helm template es1-platform "$platform" --namespace beam-platform -f "$2" >"$out/$1.yaml" &&
+    kube-linter lint --config test/charts/kube-linter.yaml "$out/$1.yaml"
+}
+# images_from PREFIX VALUES: every image of the render starts with PREFIX (and there are some).
+images_from() {
+  local prefix=$1 values=$2 images
+  images=$(helm template es1-platform "$platform" -f "$values" | sed -n 's/^ *image: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p')
+  [ -n "$images" ] || return 1
+  printf '%s\n' "$images" | sort -u
+  ! printf '%s\n' "$images" | grep -v "^$prefix/"
+}
+# ui_checksum VALUES [--set ...]: the checksum/branding annotation of the manager UI's pods.
+ui_checksum() {
+  local values=$1
+  shift
+  helm template es1-platform "$platform" -f "$values" "$@" --show-only templates/deployments.yaml |
+    awk '/^kind: Deployment/{ui=0} /name: es1-platform-manager-ui$/{ui=1} ui && /checksum\/branding:/{print $2; exit}'
+}
+branding_changes_checksum() {
+  local a b
+  a=$(ui_checksum "$vals/all-on.yaml") && b=$(ui_checksum "$vals/all-on.yaml" --set branding.primaryColor=#00ff00) &&
+    echo "before $a, after $b" && [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]
+}
+branding_keeps_checksum() {
+  [ "$(ui_checksum "$vals/all-on.yaml")" = "$(ui_checksum "$vals/all-on.yaml")" ]
+}
+check "helm lint --strict" helm lint --strict "$platform" -f "$vals/all-on.yaml"
+check "all services on, TLS from cert-manager, offline license" render_platform platform-all-on "$vals/all-on.yaml"
+check "agents off, no ingress" render_platform platform-agents-off "$vals/agents-off.yaml"
+check "ingress without TLS" render_platform platform-tls-off "$vals/tls-off.yaml"
+check "ingress with TLS from an existing Secret" render_platform platform-tls-secret "$vals/tls-secret.yaml"
+check "online license" render_platform platform-license-online "$vals/license-online.yaml"
+check "HPA off, metrics ports" render_platform platform-hpa-off "$vals/hpa-off.yaml"
+check "registry override" render_platform platform-registry "$vals/registry-override.yaml"
+check "ServiceMonitors (lint only: no CRDs on the test cluster)" lint_platform platform-servicemonitor "$vals/servicemonitor.yaml"
+check "cert-manager annotation and <fullname>-tls" bash -c \
+  "helm template es1-platform $platform -f $vals/all-on.yaml --show-only templates/ingress.yaml |
+   grep -q 'cert-manager.io/cluster-issuer: letsencrypt' &&
+   helm template es1-platform $platform -f $vals/all-on.yaml --show-only templates/ingress.yaml | grep -q 'secretName: es1-platform-tls'"
+check "egress 443 only with an online license" bash -c \
+  "helm template es1-platform $platform -f $vals/license-online.yaml | grep -q 'name: es1-platform-license-online' &&
+   ! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q 'port: 443'"
+check "no Secret in the chart (secrets are references)" bash -c \
+  "! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q '^kind: Secret'"
+check "every image from global.imageRegistry" images_from mirror.example:5000/es1 "$vals/registry-override.yaml"
+check "default images from ghcr.io/1enterprisesight" images_from ghcr.io/1enterprisesight "$vals/all-on.yaml"
+check "branding change rolls the UI (checksum/branding)" branding_changes_checksum
+check "same branding, same checksum" branding_keeps_checksum
+check "schema refuses an unknown key" refused helm template x "$platform" -f "$vals/all-on.yaml" --set services.gateway.replica=2
+check "schema refuses an unknown top-level key" refused helm template x "$platform" -f "$vals/all-on.yaml" --set licence.mode=offline
+check "schema refuses a bad license mode" refused helm template x "$platform" -f "$vals/all-on.yaml" --set license.mode=cloud
+check "schema refuses online without URL" refused helm template x "$platform" -f "$vals/all-on.yaml" --set license.mode=online
+check "schema refuses a customer name that is not a DNS label" refused \
+  helm template x "$platform" -f "$vals/all-on.yaml" --set customer.name=Beam_Co
+check "refuses a missing customer name" refused helm template x "$platform" -f "$vals/all-on.yaml" --set customer.name=
+check "refuses a missing license Secret" refused helm template x "$platform" -f "$vals/all-on.yaml" --set license.secretName=
+check "refuses ingress without hosts" refused helm template x "$platform" -f "$vals/agents-off.yaml" --set ingress.enabled=true
+
 echo "charts: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

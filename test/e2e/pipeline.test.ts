@@ -12,6 +12,7 @@ import { RenderIndexEntry } from "../../automation/render";
 import { SecretsInitReport } from "../../automation/secrets";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { E2E_CLUSTER, eventually, getObject, mustGet } from "./kube";
+import { SECRET_NAMES } from "../../config/credentials";
 import { componentsOnly, openE2eStack, STAND_IN_CHARTS } from "./stack";
 
 /** The pipeline tests are about the es1 command: PostgreSQL alone keeps them quick. */
@@ -140,11 +141,15 @@ describe("es1 command in a release pipeline (local cluster)", function () {
   });
 
   it("generates the stack's credentials into its config once, printing none", function () {
+    // Every credential the program knows, those of switched-off components included: they are
+    // kept for when a component comes back.
     const first = es1Json<SecretsInitReport>(0, "secrets", "init", "--stack", STACK);
-    assert.deepStrictEqual([first.created, first.kept], [["postgresqlSuperuserPassword"], []]);
-    assert.match(fs.readFileSync(STACK_FILE, "utf8"), /postgresqlSuperuserPassword:\n\s+secure: v1:/);
+    assert.deepStrictEqual([first.created, first.kept], [SECRET_NAMES, []]);
+    const file = fs.readFileSync(STACK_FILE, "utf8");
+    assert.match(file, /postgresqlSuperuserPassword:\n\s+secure: v1:/);
+    assert.match(file, /airflowFernetKey:\n\s+secure: v1:/);
     const second = es1Json<SecretsInitReport>(0, "secrets", "init", "--stack", STACK);
-    assert.deepStrictEqual([second.created, second.kept], [[], ["postgresqlSuperuserPassword"]]);
+    assert.deepStrictEqual([second.created, second.kept], [[], SECRET_NAMES]);
   });
 
   it("deploys with up --yes --json; outputs are there and no secret is", async function () {
@@ -185,10 +190,10 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       "es1:sizing=default",
       "--expect-no-changes",
     );
-    // The profile shows in es1-base's install record and in the PostgreSQL cluster's size.
-    assert.deepStrictEqual(changed.changes["kubernetes:helm.sh/v3:Release"], { update: 2 });
-    assert.match(changed.errors.join("\n"), /--expect-no-changes/);
     await stack.setConfig("es1:sizing", { value: "minimal" });
+    // The profile shows in es1-base's install record and in the PostgreSQL cluster's size.
+    assert.deepStrictEqual(changed.changes["kubernetes:helm.sh/v3:Release"], { update: 2, same: 1 });
+    assert.match(changed.errors.join("\n"), /--expect-no-changes/);
   });
 
   it("drives two stacks concurrently from one process through the library", async function () {
