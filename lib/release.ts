@@ -51,6 +51,8 @@ export function localChart(relDir: string): LocalChart {
 export interface ReleaseArgs {
   /** Helm release name: also the Pulumi resource name, so releases are predictable and importable. */
   name: string;
+  /** Pulumi resource name when the release name repeats across namespaces (one per customer). */
+  resourceName?: string;
   namespace: pulumi.Input<string>;
   chart: ChartSource;
   values: JsonObject;
@@ -91,7 +93,7 @@ export function helmRelease(
   opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
 ): k8s.helm.v3.Release {
   return new k8s.helm.v3.Release(
-    args.name,
+    args.resourceName ?? args.name,
     {
       name: args.name,
       namespace: args.namespace,

@@ -79,6 +79,16 @@ export function postgresqlValues(ctx: ValuesContext): JsonObject {
         ),
       ],
       monitoring: { enabled: ctx.monitoring, podMonitor: { enabled: ctx.monitoring } },
+      // PostgreSQL lets every role connect to every database; a customer's database admits its
+      // own role only (CloudNativePG's own rules for replication and local access come first).
+      postgresql: {
+        pg_hba: ctx.customers
+          .filter((c) => c.state === "present")
+          .flatMap((c) => {
+            const db = customerDatabase(c.name);
+            return [`host ${db} ${db} all scram-sha-256`, `host ${db} all all reject`];
+          }),
+      },
     },
     databases: [
       ...users.map((u) => ({ name: u, owner: u, ensure: "present", databaseReclaimPolicy: "retain" })),

@@ -1,0 +1,190 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster } from "../clusters";
+import { CustomerSettings, LicenseSettings } from "../config/customers";
+import { CustomerAccess, InfrastructureEndpoints } from "../infrastructure";
+import { helmRelease, localChart } from "../lib/release";
+import { LicensedCustomer } from "./license/deploy-gate";
+import { PLATFORM_SIZING } from "./sizing";
+import { customerObjects, PLATFORM_RELEASE, platformValues } from "./values";
+
+export { customerObjects, PLATFORM_RELEASE, platformValues } from "./values";
+
+export interface CustomerPlatformArgs {
+  licensed: LicensedCustomer;
+  licensing: LicenseSettings;
+  cluster: Cluster;
+  endpoints: InfrastructureEndpoints;
+  access: CustomerAccess;
+  registry?: string;
+  imagePullSecrets: string[];
+  monitoring: boolean;
+  /** Releases the platform waits for (PostgreSQL and Valkey, when this stack owns them). */
+  dependsOn: pulumi.Resource[];
+}
+
+/** What a stack reports about each customer: names, never secret values. */
+export interface CustomerOutputs {
+  namespace: string;
+  release: string;
+  licenseId: string;
+  licenseExpires: string;
+  agents: string[];
+  notDeployed: string[];
+}
+
+/**
+ * One customer's ES1 platform: its namespace (restricted Pod Security, quota, limits), the
+ * Secrets the chart reads (license, database, Valkey), the trusted license keys, and the Release
+ * of platform/chart. Its data lives in the shared stores and outlives this component.
+ */
+export class CustomerPlatform extends pulumi.ComponentResource {
+  readonly outputs: CustomerOutputs;
+
+  constructor(name: string, args: CustomerPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("es1:platform:CustomerPlatform", name, {}, opts);
+    const { licensed, cluster, access } = args;
+    const c: CustomerSettings = licensed.customer;
+    const names = customerObjects(c.name);
+    // Child names carry the customer: a URN names the parent's type, not the parent.
+    const k8sOpts = { parent: this, provider: cluster.provider };
+    const labels = { "es1-role": "platform", "es1-customer": c.name, "app.kubernetes.io/part-of": "es1" };
+
+    const ns = new k8s.core.v1.Namespace(
+      `${c.name}-namespace`,
+      {
+        metadata: {
+          name: names.namespace,
+          labels: {
+            ...labels,
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+          },
+        },
+      },
+      k8sOpts,
+    );
+    const namespace = ns.metadata.name;
+    const inNs = { ...k8sOpts, dependsOn: [ns] };
+    const meta = (objName: string) => ({ name: objName, namespace, labels });
+
+    const size = PLATFORM_SIZING[c.sizing];
+    new k8s.core.v1.ResourceQuota(
+      `${c.name}-quota`,
+      { metadata: meta("es1-platform"), spec: { hard: size.quota } },
+      inNs,
+    );
+    new k8s.core.v1.LimitRange(
+      `${c.name}-limits`,
+      {
+        metadata: meta("es1-platform"),
+        spec: {
+          limits: [
+            {
+              type: "Container",
+              defaultRequest: { cpu: "25m", memory: "64Mi" },
+              default: { memory: "256Mi" },
+            },
+          ],
+        },
+      },
+      inNs,
+    );
+
+    const db = access.database;
+    const redis = access.redis;
+    const secrets = [
+      new k8s.core.v1.Secret(
+        `${c.name}-license`,
+        {
+          metadata: meta(names.license),
+          type: "Opaque",
+          stringData: { license: pulumi.secret(c.license.token ?? "") },
+        },
+        inNs,
+      ),
+      new k8s.core.v1.Secret(
+        `${c.name}-database`,
+        {
+          metadata: meta(names.database),
+          type: "Opaque",
+          stringData: {
+            url: pulumi.secret(
+              pulumi.interpolate`postgresql://${db.username}:${db.password.apply(encodeURIComponent)}@${db.host}:${db.port}/${db.name}`,
+            ),
+            host: db.host,
+            port: String(db.port),
+            database: db.name,
+            username: db.username,
+            password: db.password,
+          },
+        },
+        inNs,
+      ),
+      new k8s.core.v1.Secret(
+        `${c.name}-redis`,
+        {
+          metadata: meta(names.redis),
+          type: "Opaque",
+          stringData: {
+            url: pulumi.secret(
+              pulumi.interpolate`redis://${redis.username}:${redis.password.apply(encodeURIComponent)}@${redis.host}:${redis.port}/0`,
+            ),
+            host: redis.host,
+            port: String(redis.port),
+            username: redis.username,
+            password: redis.password,
+            keyPrefix: redis.keyPrefix,
+          },
+        },
+        inNs,
+      ),
+    ];
+    const keys = new k8s.core.v1.ConfigMap(
+      `${c.name}-license-keys`,
+      {
+        metadata: meta(names.publicKeys),
+        data: Object.fromEntries(
+          Object.entries(args.licensing.publicKeys).map(([kid, key]) => [`${kid}.pub`, key]),
+        ),
+      },
+      inNs,
+    );
+
+    for (const w of licensed.warnings) pulumi.log.warn(w, this);
+
+    const release = helmRelease(
+      {
+        name: PLATFORM_RELEASE,
+        resourceName: `${c.name}-platform`,
+        namespace,
+        chart: localChart("platform/chart"),
+        values: platformValues({
+          customer: c,
+          agents: licensed.agents,
+          endpoints: args.endpoints,
+          ingressClass: cluster.ingressClass,
+          ingressAnnotations: cluster.ingressAnnotations,
+          platformPool: cluster.nodePools.platform,
+          registry: args.registry,
+          imagePullSecrets: args.imagePullSecrets,
+          monitoring: args.monitoring,
+        }),
+        timeoutSeconds: 600,
+        provider: cluster.provider,
+      },
+      { parent: this, dependsOn: [ns, keys, ...secrets, ...args.dependsOn] },
+    );
+
+    this.outputs = {
+      namespace: names.namespace,
+      release: PLATFORM_RELEASE,
+      licenseId: licensed.license.id,
+      licenseExpires: licensed.license.expiresAt,
+      agents: [...licensed.agents],
+      notDeployed: licensed.refused.map((r) => r.reason),
+    };
+    this.registerOutputs({ outputs: this.outputs, release: release.status });
+  }
+}

@@ -1,0 +1,120 @@
+import { NodePoolPlacement } from "../clusters/types";
+import type { CustomerSettings } from "../config/customers";
+import type { InfrastructureEndpoints } from "../infrastructure";
+import { Json, JsonObject } from "../lib/json";
+import type { AgentService } from "./license/format";
+import { PLATFORM_SIZING } from "./sizing";
+
+/** Names of the objects the installer creates in a customer namespace for the chart to read. */
+export function customerObjects(customer: string) {
+  return {
+    namespace: `${customer}-platform`,
+    license: `${customer}-license`,
+    database: `${customer}-database`,
+    redis: `${customer}-redis`,
+    publicKeys: "es1-license-keys",
+  } as const;
+}
+
+/** The Helm release of the platform chart in each customer namespace. */
+export const PLATFORM_RELEASE = "es1-platform";
+
+/** Everything the platform values depend on: plain data, so the builder is pure. */
+export interface PlatformValuesInput {
+  customer: CustomerSettings;
+  /** Agent services the license covers among those requested. */
+  agents: readonly AgentService[];
+  endpoints: InfrastructureEndpoints;
+  ingressClass: string;
+  ingressAnnotations: Record<string, string>;
+  /** Placement on the cluster's platform pool, when it has one. */
+  platformPool?: NodePoolPlacement;
+  registry?: string;
+  imagePullSecrets: string[];
+  /** Prometheus Operator CRDs exist (the monitoring component is on). */
+  monitoring: boolean;
+}
+
+function url(e: { host: string; port: number } | undefined): string {
+  return e ? `http://${e.host}:${e.port}` : "";
+}
+
+/** Values of platform/chart for one customer. Secrets are referenced by name, never included. */
+export function platformValues(input: PlatformValuesInput): JsonObject {
+  const { customer: c, endpoints } = input;
+  const names = customerObjects(c.name);
+  const size = PLATFORM_SIZING[c.sizing];
+  const scaled = (enabled: boolean): JsonObject => ({
+    enabled,
+    replicas: size.replicas,
+    resources: size.resources,
+    ...(size.maxReplicas
+      ? { autoscaling: { enabled: true, minReplicas: size.replicas, maxReplicas: size.maxReplicas } }
+      : { autoscaling: { enabled: false } }),
+    // One replica with minAvailable 1 would block every node drain.
+    podDisruptionBudget: { enabled: size.replicas > 1 },
+  });
+  const fixed = (enabled: boolean): JsonObject => ({
+    enabled,
+    replicas: size.replicas,
+    resources: size.resources,
+  });
+  const global: JsonObject = { imagePullSecrets: [...input.imagePullSecrets] };
+  if (input.registry) global.imageRegistry = input.registry;
+  const pool = input.platformPool;
+  const tls = Boolean(input.ingressAnnotations["cert-manager.io/cluster-issuer"]);
+  const ingressEnabled = Boolean(c.domains.gateway && c.domains.ui);
+  return {
+    customer: { name: c.name },
+    global,
+    ...(c.platformVersion ? { image: { tag: c.platformVersion } } : {}),
+    nodeSelector: pool ? { ...pool.labels } : {},
+    tolerations: pool
+      ? pool.taints.map((t): Json => ({ key: t.key, operator: "Equal", value: t.value, effect: t.effect }))
+      : [],
+    license: {
+      mode: c.license.mode,
+      onlineUrl: c.license.onlineUrl ?? "",
+      gracePeriod: c.license.gracePeriod,
+      secretName: names.license,
+      publicKeysConfigMap: names.publicKeys,
+    },
+    database: { secretName: names.database },
+    redis: { secretName: names.redis },
+    infrastructure: {
+      namespace: endpoints.namespace,
+      ollamaUrl: url(endpoints.services.ollama),
+      langfuseUrl: url(endpoints.services.langfuse),
+      mlflowUrl: url(endpoints.services.mlflow),
+    },
+    branding: {
+      title: c.branding.title,
+      primaryColor: c.branding.primaryColor,
+      secondaryColor: c.branding.secondaryColor,
+      footer: c.branding.footer,
+      logoSvg: c.branding.logoSvg,
+      faviconSvg: c.branding.faviconSvg,
+      theme: { ...c.branding.theme },
+    },
+    ingress: {
+      enabled: ingressEnabled,
+      className: input.ingressClass,
+      annotations: { ...input.ingressAnnotations },
+      gatewayHost: c.domains.gateway ?? "",
+      uiHost: c.domains.ui ?? "",
+      tls: {
+        enabled: ingressEnabled && tls,
+        clusterIssuer: input.ingressAnnotations["cert-manager.io/cluster-issuer"] ?? "",
+      },
+    },
+    serviceMonitor: { enabled: input.monitoring },
+    services: {
+      gateway: scaled(true),
+      managerApi: scaled(true),
+      managerUi: scaled(true),
+      agentRouter: scaled(input.agents.includes("router")),
+      crewai: fixed(input.agents.includes("crewai")),
+      autogen: fixed(input.agents.includes("autogen")),
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { PROJECT_ROOT } from "../../lib/paths";
+import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
+import { getObject, mustGet } from "./kube";
+import { componentsOnly, openE2eStack } from "./stack";
+
+const STACK = "e2e-platform";
+const KEY = generateKeyPair("es1-e2e");
+const FIRST = ["beam", "polygraf", "rimbal"];
+
+function license(customer: string, expiresAt = "2099-12-31"): string {
+  return issueLicense(
+    draftLicense({
+      customer,
+      issuedAt: "2020-01-01",
+      expiresAt,
+      features: ["agents.router", "agents.crewai", "agents.autogen"],
+      keyId: KEY.keyId,
+    }),
+    KEY.privateKey,
+  );
+}
+
+interface Deployment {
+  metadata: { name: string };
+  spec: { replicas?: number };
+  status: { readyReplicas?: number };
+}
+
+describe("customer platforms on the local cluster", function () {
+  let kubeconfig: string;
+  let backend: string;
+  let stack: Stack;
+
+  const helm = (...args: string[]): string => {
+    const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const revision = (customer: string): number =>
+    (JSON.parse(helm("list", "-n", `${customer}-platform`, "-o", "json")) as { revision: string }[]).map(
+      (r) => Number(r.revision),
+    )[0];
+  const addCustomer = async (name: string, token: string) => {
+    await stack.setConfig(`es1:customers.${name}.enabled`, { value: "true" }, true);
+    await stack.setConfig(`es1:licenses.${name}`, { value: token, secret: true }, true);
+  };
+  const deployments = (customer: string): Deployment[] =>
+    mustGet<{ items: Deployment[] }>(kubeconfig, "-n", `${customer}-platform`, "deployments").items;
+
+  before(async function () {
+    ({ stack, kubeconfig, backend } = await openE2eStack(STACK, {
+      "es1:sizing": "minimal",
+      ...componentsOnly(["postgresql", "redis"]),
+      [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
+    }));
+    for (const c of FIRST) await addCustomer(c, license(c));
+  });
+
+  after(async function () {
+    if (stack) {
+      await stack.destroy().catch(() => undefined);
+      await stack.workspace.removeStack(STACK).catch(() => undefined);
+    }
+    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), { force: true });
+    if (backend) fs.rmSync(backend, { recursive: true, force: true });
+  });
+
+  it("installs three customers, each platform Ready in its own restricted namespace", async function () {
+    const t0 = Date.now();
+    const up = await stack.up();
+    process.stderr.write(`      three customers: ${Math.round((Date.now() - t0) / 1000)}s\n`);
+    assert.strictEqual(up.summary.result, "succeeded");
+    const expected: Record<string, string[]> = {
+      beam: ["agent-router", "autogen", "crewai", "gateway", "manager-api", "manager-ui"],
+      // Polygraf's file asks for no AutoGen.
+      polygraf: ["agent-router", "crewai", "gateway", "manager-api", "manager-ui"],
+      rimbal: ["agent-router", "autogen", "crewai", "gateway", "manager-api", "manager-ui"],
+    };
+    for (const c of FIRST) {
+      const ns = mustGet<{ metadata: { labels: Record<string, string> } }>(
+        kubeconfig,
+        "namespace",
+        `${c}-platform`,
+      );
+      assert.strictEqual(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+      const deps = deployments(c);
+      assert.deepStrictEqual(
+        deps.map((d) => d.metadata.name.replace("es1-platform-", "")).sort(),
+        expected[c],
+      );
+      for (const d of deps)
+        assert.strictEqual(
+          d.status.readyReplicas ?? 0,
+          d.spec.replicas ?? 1,
+          `${c}/${d.metadata.name} is not Ready`,
+        );
+      for (const s of ["license", "database", "redis"])
+        assert.ok(getObject(kubeconfig, "-n", `${c}-platform`, "secret", `${c}-${s}`));
+    }
+  });
+
+  it("gives each customer its own database role and Valkey user", function () {
+    const users = mustGet<{ data: Record<string, string> }>(
+      kubeconfig,
+      "-n",
+      "es1-infrastructure",
+      "secret",
+      "es1-redis-users",
+    );
+    for (const c of FIRST) {
+      assert.ok(users.data[c], `no Valkey user ${c}`);
+      const db = mustGet<{ data: Record<string, string> }>(
+        kubeconfig,
+        "-n",
+        `${c}-platform`,
+        "secret",
+        `${c}-database`,
+      );
+      const role = mustGet<{ data: Record<string, string> }>(
+        kubeconfig,
+        "-n",
+        "es1-infrastructure",
+        "secret",
+        `es1-postgresql-customer-${c}`,
+      );
+      assert.strictEqual(db.data.password, role.data.password, `${c}'s platform and its role disagree`);
+      assert.strictEqual(Buffer.from(db.data.username, "base64").toString(), c);
+    }
+    const passwords = FIRST.map((c) => users.data[c]);
+    assert.strictEqual(new Set(passwords).size, FIRST.length, "customers share a password");
+  });
+
+  it("has nothing to do on a second up", async function () {
+    const up = await stack.up();
+    assert.deepStrictEqual(Object.keys(up.summary.resourceChanges ?? {}), ["same"]);
+  });
+
+  it("refuses a customer with an expired license at preview, changing nothing", async function () {
+    await addCustomer("nordlys", license("nordlys", "2021-12-31"));
+    await assert.rejects(stack.preview(), /customer 'nordlys': .*expired/);
+    assert.ok(!getObject(kubeconfig, "namespace", "nordlys-platform"));
+  });
+
+  it("adds a fourth customer without touching the other three", async function () {
+    const before = FIRST.map(revision);
+    await stack.setConfig("es1:licenses.nordlys", { value: license("nordlys"), secret: true }, true);
+    const up = await stack.up();
+    assert.strictEqual(up.summary.result, "succeeded");
+    assert.deepStrictEqual(FIRST.map(revision), before, "another customer's release was upgraded");
+    assert.deepStrictEqual(
+      deployments("nordlys")
+        .map((d) => d.metadata.name)
+        .sort(),
+      [
+        "es1-platform-agent-router",
+        "es1-platform-gateway",
+        "es1-platform-manager-api",
+        "es1-platform-manager-ui",
+      ],
+    );
+  });
+
+  it("removes one customer's platform and keeps its database", async function () {
+    const before = ["beam", "rimbal", "nordlys"].map(revision);
+    await stack.setConfig("es1:customers.polygraf.enabled", { value: "false" }, true);
+    const up = await stack.up();
+    assert.strictEqual(up.summary.result, "succeeded");
+    assert.ok(
+      !getObject(kubeconfig, "namespace", "polygraf-platform"),
+      "polygraf's namespace is still there",
+    );
+    assert.deepStrictEqual(["beam", "rimbal", "nordlys"].map(revision), before);
+    const pg = JSON.parse(
+      helm("get", "values", "es1-postgresql", "-n", "es1-infrastructure", "-o", "json"),
+    ) as {
+      databases: { name: string; ensure: string }[];
+    };
+    assert.deepStrictEqual(
+      pg.databases.filter((d) => d.name === "polygraf").map((d) => d.ensure),
+      ["present"],
+    );
+    assert.ok(
+      getObject(kubeconfig, "-n", "es1-infrastructure", "secret", "es1-postgresql-customer-polygraf"),
+    );
+  });
+});
