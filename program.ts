@@ -1,11 +1,24 @@
+import * as pulumi from "@pulumi/pulumi";
 import { createCluster } from "./clusters";
-import { loadSettings } from "./config";
-import { Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
+import { clusterFromReference, PlatformCluster, platformClusterOutput } from "./clusters/reference";
+import { Cluster } from "./clusters/types";
+import { loadSettings, Settings } from "./config";
+import { ConfigError, ConfigErrors } from "./config/errors";
+import { CustomerAccess, Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
 import { resolveCharts } from "./infrastructure/catalog";
 import { CustomerOutputs, CustomerPlatform } from "./platform";
-import { checkLicenses } from "./platform/license/deploy-gate";
+import { checkLicenses, LicensedCustomer } from "./platform/license/deploy-gate";
 
-/** Stack outputs: names and endpoints only; nothing secret in plaintext. */
+/** Customer access as a stack output: plain strings, the whole of it secret. */
+type CustomerAccessOutput = Record<
+  string,
+  {
+    database: Omit<CustomerAccess["database"], "password"> & { password: string };
+    redis: Omit<CustomerAccess["redis"], "password"> & { password: string };
+  }
+>;
+
+/** Stack outputs: names and endpoints in plaintext; the contract for customer-only stacks as secrets. */
 export interface StackOutputs {
   environment: string;
   cloud: string;
@@ -14,32 +27,117 @@ export interface StackOutputs {
   infrastructure: InfrastructureEndpoints;
   /** Each deployed customer platform: namespace, release, license id and expiry, agents. */
   customers: Record<string, CustomerOutputs>;
+  /** For customer-only stacks (secret): the cluster contract, kubeconfig included. */
+  platformCluster?: pulumi.Output<PlatformCluster>;
+  /** For customer-only stacks (secret): each customer's database and Valkey credentials. */
+  customerAccess?: pulumi.Output<CustomerAccessOutput>;
 }
 
-/** The whole ES1 installation for the current stack. */
-export function es1(): StackOutputs {
-  // Parsed first: a config mistake stops the run before any resource is registered.
-  const settings = loadSettings();
-  const charts = resolveCharts(plannedReleases(settings), settings.airgap.charts);
-  // Licenses too: a refused license stops the run before anything changes.
-  const licensed = checkLicenses(settings.customers, settings.licensing);
-  const cluster = createCluster(settings.cluster);
-  const infrastructure = new Infrastructure("infrastructure", { settings, cluster, charts });
-  const customers: Record<string, CustomerOutputs> = {};
+function platforms(
+  settings: Settings,
+  licensed: Map<string, LicensedCustomer>,
+  cluster: Cluster,
+  endpoints: InfrastructureEndpoints,
+  access: (name: string) => CustomerAccess,
+  dependsOn: pulumi.Resource[],
+): Record<string, CustomerOutputs> {
+  const out: Record<string, CustomerOutputs> = {};
   for (const [name, l] of licensed) {
     const platform = new CustomerPlatform(name, {
       licensed: l,
       licensing: settings.licensing,
       cluster,
-      endpoints: infrastructure.endpoints,
-      access: infrastructure.customerAccess[name],
+      endpoints,
+      access: access(name),
       registry: settings.airgap.registry,
       imagePullSecrets: settings.airgap.imagePullSecrets,
-      monitoring: settings.components.monitoring.enabled,
-      dependsOn: [infrastructure.releases.postgresql, infrastructure.releases.redis].flatMap((r) => r ?? []),
+      monitoring: endpoints.services.prometheus !== undefined,
+      dependsOn,
     });
-    customers[name] = platform.outputs;
+    out[name] = platform.outputs;
   }
+  return out;
+}
+
+/** A stack that reads the cluster and the shared infrastructure from the stack that owns them. */
+async function customerOnly(
+  settings: Settings,
+  reference: string,
+  licensed: Map<string, LicensedCustomer>,
+): Promise<StackOutputs> {
+  const ref = new pulumi.StackReference("infrastructure", { name: reference });
+  const [infra, pc, access] = await Promise.all(
+    ["infrastructure", "platformCluster", "customerAccess"].map((o) => ref.getOutputDetails(o)),
+  );
+  const plain = <T>(d: pulumi.StackReferenceOutputDetails, what: string): T => {
+    const v = d.value ?? d.secretValue;
+    if (v === undefined)
+      throw new ConfigErrors([
+        new ConfigError(
+          "es1:infrastructureStack",
+          `stack ${reference} has no output '${what}': is it an infrastructure stack, deployed?`,
+        ),
+      ]);
+    return v as T;
+  };
+  const endpoints = plain<InfrastructureEndpoints>(infra, "infrastructure");
+  const cluster = clusterFromReference(plain<PlatformCluster>(pc, "platformCluster"));
+  const accessOf = plain<CustomerAccessOutput>(access, "customerAccess");
+  const missing = [...licensed.keys()].filter((name) => accessOf[name] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigErrors(
+      missing.map(
+        (name) =>
+          new ConfigError(
+            `es1:customers.${name}`,
+            `stack ${reference} holds no database or Valkey user for '${name}': add it there first (es1:customers.${name}.enabled: false keeps its platform in this stack)`,
+          ),
+      ),
+    );
+  }
+  const customers = platforms(
+    settings,
+    licensed,
+    cluster,
+    endpoints,
+    (name) => ({
+      database: { ...accessOf[name].database, password: pulumi.secret(accessOf[name].database.password) },
+      redis: { ...accessOf[name].redis, password: pulumi.secret(accessOf[name].redis.password) },
+    }),
+    [],
+  );
+  return {
+    environment: settings.environment,
+    cloud: cluster.cloud,
+    storageClass: cluster.storageClass,
+    ingressClass: cluster.ingressClass,
+    infrastructure: endpoints,
+    customers,
+  };
+}
+
+/** The whole ES1 installation for the current stack. */
+export async function es1(): Promise<StackOutputs> {
+  // Parsed first: a config mistake stops the run before any resource is registered.
+  const settings = loadSettings();
+  const charts = settings.infrastructureStack
+    ? {}
+    : resolveCharts(plannedReleases(settings), settings.airgap.charts);
+  // Licenses too: a refused license stops the run before anything changes.
+  const licensed = checkLicenses(settings.customers, settings.licensing);
+  if (settings.infrastructureStack) return customerOnly(settings, settings.infrastructureStack, licensed);
+
+  const cluster = createCluster(settings.cluster);
+  const infrastructure = new Infrastructure("infrastructure", { settings, cluster, charts });
+  const customers = platforms(
+    settings,
+    licensed,
+    cluster,
+    infrastructure.endpoints,
+    (name) => infrastructure.customerAccess[name],
+    [infrastructure.releases.postgresql, infrastructure.releases.redis].flatMap((r) => r ?? []),
+  );
+  const access = Object.entries(infrastructure.customerAccess);
   return {
     environment: settings.environment,
     cloud: cluster.cloud,
@@ -47,5 +145,21 @@ export function es1(): StackOutputs {
     ingressClass: cluster.ingressClass,
     infrastructure: infrastructure.endpoints,
     customers,
+    platformCluster: platformClusterOutput(cluster),
+    customerAccess: pulumi.secret(
+      pulumi
+        .all(access.map(([, a]) => pulumi.all([a.database.password, a.redis.password])))
+        .apply((passwords) =>
+          Object.fromEntries(
+            access.map(([name, a], i) => [
+              name,
+              {
+                database: { ...a.database, password: passwords[i][0] },
+                redis: { ...a.redis, password: passwords[i][1] },
+              },
+            ]),
+          ),
+        ),
+    ),
   };
 }

@@ -29,6 +29,7 @@ export class ExistingCluster extends pulumi.ComponentResource {
       name: args.name,
       provider,
       kubeconfig: pulumi.secret(kubeconfig ?? ""),
+      context: args.context,
       storageClass: args.storageClass,
       ingressClass: args.ingressClass,
       ingressAnnotations: args.ingressAnnotations,

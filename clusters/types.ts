@@ -38,6 +38,8 @@ export interface Cluster {
   provider: k8s.Provider;
   /** Always a Pulumi secret. */
   kubeconfig: pulumi.Output<string>;
+  /** The kubeconfig context to use, when the kubeconfig has several. */
+  context?: string;
   storageClass: string;
   ingressClass: string;
   ingressAnnotations: Record<string, string>;

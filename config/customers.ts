@@ -29,6 +29,8 @@ export const RESERVED_CUSTOMER_NAMES = [
   "n8n",
   "langflow",
   "langfuse",
+  // The CloudNativePG cluster chart's default application database and role.
+  "app",
 ] as const;
 
 /** `<name>-platform` must be a namespace name (63 characters at most). */
@@ -69,7 +71,7 @@ export interface CustomerSettings {
     /** The license string from `es1:licenses.<name>` (stored encrypted); undefined when missing. */
     token?: string;
   };
-  /** Platform chart version for this customer; default: the chart in platform/chart. */
+  /** Version of the platform's images (their tag) for this customer; default: the chart's appVersion. */
   platformVersion?: string;
   /** false: the platform is removed, the database and Valkey user stay. */
   enabled: boolean;
@@ -139,7 +141,7 @@ function parseCustomer(
     return undefined;
   }
   r.knownKeys(key, override, FILE_KEYS);
-  // Problems in the file are reported under the file's name, those of overrides under the stack key.
+  // Unknown keys are reported under the file's name; every other problem under the stack key.
   for (const k of Object.keys(loaded)) {
     if (!(FILE_KEYS as readonly string[]).includes(k))
       r.fail(key, `${CUSTOMERS_DIR}/${name}.yaml: unknown key '${k}'; allowed: ${FILE_KEYS.join(", ")}`);
@@ -150,6 +152,8 @@ function parseCustomer(
   const domainsObj = r.object(`${key}.domains`, c.domains) ?? {};
   r.knownKeys(`${key}.domains`, domainsObj, ["gateway", "ui"]);
   const domains: CustomerSettings["domains"] = {};
+  if ((domainsObj.gateway === undefined) !== (domainsObj.ui === undefined))
+    r.fail(`${key}.domains`, "set both gateway and ui (the platform is exposed through both) or neither");
   for (const d of ["gateway", "ui"] as const) {
     const v = r.optionalString(`${key}.domains.${d}`, domainsObj[d]);
     if (v !== undefined && !DNS_NAME.test(v)) r.fail(`${key}.domains.${d}`, `${show(v)} is not a DNS name`);
@@ -205,7 +209,7 @@ function parseCustomer(
 
   const platformVersion = r.optionalString(`${key}.platformVersion`, c.platformVersion);
   if (platformVersion !== undefined && !VERSION.test(platformVersion))
-    r.fail(`${key}.platformVersion`, `${show(platformVersion)} is not a chart version such as 1.4.2`);
+    r.fail(`${key}.platformVersion`, `${show(platformVersion)} is not a platform version such as 1.4.2`);
 
   return {
     name,
@@ -279,7 +283,6 @@ export function parseCustomers(
   });
 
   const customers: CustomerSettings[] = [];
-  const folded = new Map<string, string>();
   for (const [name, override] of entries) {
     if (!CUSTOMER_NAME.test(name)) {
       r.fail(
@@ -295,12 +298,6 @@ export function parseCustomers(
       );
       continue;
     }
-    const lower = name.toLowerCase();
-    if (folded.has(lower)) {
-      r.fail(`customers.${name}`, `customer '${name}' is listed twice`);
-      continue;
-    }
-    folded.set(lower, name);
     const c = parseCustomer(r, name, override, projectDir, licenses);
     if (c) customers.push(c);
   }

@@ -34,6 +34,11 @@ export interface Settings {
   /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
   customers: CustomerSettings[];
   licensing: LicenseSettings;
+  /**
+   * A customer-only stack: the stack (`org/project/stack`) that owns the cluster and the shared
+   * infrastructure, read through a StackReference. Unset: this stack owns them.
+   */
+  infrastructureStack?: string;
 }
 
 /** Top-level keys of the es1 namespace; anything else is a typo. */
@@ -49,6 +54,7 @@ export const TOP_LEVEL_KEYS = [
   "licenses",
   "licensePublicKeys",
   "licenseWarningDays",
+  "infrastructureStack",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -115,6 +121,24 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   const airgap = parseAirgap(r, id.cwd);
   const components = parseComponents(r, sizing);
   const { customers, licensing } = parseCustomers(r, id.cwd, (k) => src.isSecret(k));
+  const infrastructureStack = r.optionalString("infrastructureStack", r.raw("infrastructureStack"));
+  if (infrastructureStack !== undefined) {
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/.test(infrastructureStack))
+      r.fail(
+        "infrastructureStack",
+        `${JSON.stringify(infrastructureStack)} is not a stack name such as org/es1-platform/gcp-prod`,
+      );
+    for (const owned of ["components", "airgap", "secrets"]) {
+      if (src.keys().some((k) => k.split(".")[0] === owned))
+        r.fail(
+          owned,
+          `belongs to the infrastructure stack ${infrastructureStack}, not to a customer-only stack`,
+        );
+    }
+    // es1:cluster is not checked: Pulumi.yaml gives every stack a project-wide value; a
+    // customer-only stack ignores it and uses the cluster of the infrastructure stack.
+    if (customers.length === 0) r.fail("customers", "a customer-only stack needs at least one customer");
+  }
   if (customers.length > 0) {
     for (const store of ["postgresql", "redis"] as const) {
       if (!components[store].enabled)
@@ -143,5 +167,6 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     components,
     customers,
     licensing,
+    ...(infrastructureStack ? { infrastructureStack } : {}),
   };
 }

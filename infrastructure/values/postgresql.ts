@@ -66,7 +66,7 @@ export function postgresqlValues(ctx: ValuesContext): JsonObject {
           login: true,
           passwordSecret: { name: SECRETS.postgresqlRole(u) },
         })),
-        // A customer's role can reach its own database only (PostgreSQL's default privileges).
+        // A customer's role owns its database; pg_hba below keeps other roles out of it.
         ...ctx.customers.map((c): JsonObject =>
           c.state === "present"
             ? {

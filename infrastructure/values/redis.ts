@@ -23,7 +23,8 @@ export function redisValues(ctx: ValuesContext): JsonObject {
   // Each customer reads and writes only its own keys and channels, and no server commands.
   for (const c of ctx.customers.filter((x) => x.state === "present")) {
     const prefix = customerKeyPrefix(c.name);
-    aclUsers[c.name] = { permissions: `~${prefix}* &${prefix}* +@all -@dangerous -@admin` };
+    // SCAN and RANDOMKEY would list other customers' key names (KEYS is in @dangerous).
+    aclUsers[c.name] = { permissions: `~${prefix}* &${prefix}* +@all -@dangerous -@admin -scan -randomkey` };
   }
   const global: JsonObject = { imagePullSecrets: pullSecretNames(ctx) };
   if (ctx.registry) global.imageRegistry = ctx.registry;

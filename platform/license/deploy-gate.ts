@@ -59,9 +59,8 @@ export function checkLicenses(
       throw new ConfigErrors([new ConfigError(`${NAMESPACE}:licensePublicKeys`, e.message)]);
     }
     if (!check.ok) {
-      errors.push(
-        new ConfigError(`${NAMESPACE}:licenses.${c.name}`, `customer '${c.name}': ${check.message}`),
-      );
+      // The message names the customer already: "license of customer '<name>': <reason>".
+      errors.push(new ConfigError(`${NAMESPACE}:licenses.${c.name}`, check.message));
       continue;
     }
     const gate = featureGate(check.license, requested(c));

@@ -226,11 +226,16 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     assert.deepStrictEqual([out.operation, out.exitCode, out.summary, out.changes], ["outputs", 0, {}, {}]);
     assert.deepStrictEqual(Object.keys(out.outputs).sort(), [
       "cloud",
+      "customerAccess",
+      "customers",
       "environment",
       "infrastructure",
       "ingressClass",
+      "platformCluster",
       "storageClass",
     ]);
+    // The contract for customer-only stacks carries a kubeconfig and passwords: masked.
+    assert.strictEqual(out.outputs.platformCluster, "[secret]");
     assert.ok(!JSON.stringify(out).includes(superuserPassword()));
 
     const refresh = es1Json(0, "refresh", "--stack", STACK, "--expect-no-changes");

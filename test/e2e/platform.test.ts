@@ -142,7 +142,7 @@ describe("customer platforms on the local cluster", function () {
 
   it("refuses a customer with an expired license at preview, changing nothing", async function () {
     await addCustomer("nordlys", license("nordlys", "2021-12-31"));
-    await assert.rejects(stack.preview(), /customer 'nordlys': .*expired/);
+    await assert.rejects(stack.preview(), /license of customer 'nordlys': .*expired/);
     assert.ok(!getObject(kubeconfig, "namespace", "nordlys-platform"));
   });
 

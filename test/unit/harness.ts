@@ -69,7 +69,12 @@ export class ProgramFailed extends Error {
  */
 export async function runProgram(
   config: Record<string, string>,
-  opts: { stack?: string; secretKeys?: string[] } = {},
+  opts: {
+    stack?: string;
+    secretKeys?: string[];
+    /** Outputs of other stacks, by stack name, for StackReferences (all given as secrets). */
+    stackReferences?: Record<string, Record<string, unknown>>;
+  } = {},
 ): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   await pulumi.runtime.setMocks(
@@ -83,6 +88,12 @@ export async function runProgram(
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
           state.result = `generated-${args.name}-0123456789abcdef`;
+        }
+        if (args.type === "pulumi:pulumi:StackReference") {
+          const outputs = opts.stackReferences?.[String(inputs.name)];
+          if (!outputs) throw new Error(`no stack ${String(inputs.name)} in this test`);
+          state.outputs = outputs;
+          state.secretOutputNames = Object.keys(outputs);
         }
         if (args.type === "random:index/randomBytes:RandomBytes") {
           // 32 bytes as the provider renders them; "+/" shows that Fernet keys get URL-safe.
@@ -102,7 +113,7 @@ export async function runProgram(
   pulumi.runtime.setAllConfig(config, opts.secretKeys ?? []);
   let outputs: StackOutputs;
   try {
-    outputs = es1();
+    outputs = await es1();
   } catch (e) {
     throw new ProgramFailed(e as Error, resources);
   }

@@ -6,7 +6,7 @@ import { ConfigErrors, parseSettings, SettingsSource } from "../../config";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
 import { checkLicenses } from "../../platform/license/deploy-gate";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { allStrings, ProgramFailed, runProgram } from "./harness";
+import { allStrings, ProgramFailed, runProgram, valueOf } from "./harness";
 
 const KEY = generateKeyPair("es1-2026");
 const OTHER_KEY = generateKeyPair("es1-2026");
@@ -166,15 +166,15 @@ describe("deploy-time license gate", () => {
       },
     );
     assert.strictEqual(p.length, 3, p.join("\n"));
-    assert.match(p[0], /'es1:licenses\.beam': customer 'beam': .*expired/);
-    assert.match(p[1], /'es1:licenses\.polygraf': customer 'polygraf': .*rimbal/);
-    assert.match(p[2], /'es1:licenses\.rimbal': customer 'rimbal': .*signature does not match/);
+    assert.match(p[0], /'es1:licenses\.beam': license of customer 'beam': .*expired/);
+    assert.match(p[1], /'es1:licenses\.polygraf': license of customer 'polygraf': .*rimbal/);
+    assert.match(p[2], /'es1:licenses\.rimbal': license of customer 'rimbal': .*signature does not match/);
   });
 
   it("refuses a customer without a license and a stack without trusted keys", () => {
     assert.match(
       refusals({ beam: {} }, {})[0],
-      /'es1:licenses\.beam': customer 'beam': .*no license is configured/,
+      /'es1:licenses\.beam': license of customer 'beam': no license is configured/,
     );
     assert.throws(() => gate({ beam: {} }, { beam: license("beam") }, {}), /es1:licensePublicKeys/);
   });
@@ -335,10 +335,86 @@ describe("customer platforms under mocks", () => {
       ),
       (e: unknown) => {
         assert.ok(e instanceof ProgramFailed);
-        assert.match(e.message, /'es1:licenses\.beam': customer 'beam': .*expired/);
+        assert.match(e.message, /'es1:licenses\.beam': license of customer 'beam': .*expired/);
         assert.deepStrictEqual(e.registered, []);
         return true;
       },
+    );
+  });
+});
+
+describe("customer-only stacks", () => {
+  const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "es1-owner-")), "kubeconfig");
+  fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
+  const INFRA = "acme/es1-platform/infra";
+  const lic = { beam: license("beam"), rimbal: license("rimbal") };
+
+  /** The outputs of an infrastructure stack that holds data for beam and rimbal, platforms elsewhere. */
+  async function ownerOutputs(): Promise<Record<string, unknown>> {
+    const owner = await runProgram({
+      "es1:cluster": JSON.stringify({ provider: "existing", kubeconfig, context: "kwok-es1" }),
+      "es1:customers": JSON.stringify({ beam: { enabled: false }, rimbal: { enabled: false } }),
+    });
+    assert.ok(!owner.byType("kubernetes:helm.sh/v3:Release").some((r) => r.name.endsWith("-platform")));
+    return {
+      infrastructure: owner.outputs.infrastructure,
+      platformCluster: await valueOf(owner.outputs.platformCluster),
+      customerAccess: await valueOf(owner.outputs.customerAccess),
+    };
+  }
+
+  it("deploys platforms onto the cluster and stores of the stack that owns them", async () => {
+    const run = await runProgram(
+      {
+        "es1:infrastructureStack": INFRA,
+        "es1:customers": JSON.stringify(["beam"]),
+        "es1:licenses": JSON.stringify({ beam: lic.beam }),
+        "es1:licensePublicKeys": JSON.stringify(keys),
+      },
+      { secretKeys: ["es1:licenses"], stackReferences: { [INFRA]: await ownerOutputs() } },
+    );
+    assert.deepStrictEqual(
+      run.byType("kubernetes:helm.sh/v3:Release").map((r) => r.name),
+      ["beam-platform"],
+    );
+    assert.deepStrictEqual(run.byType("es1:infrastructure:Infrastructure"), []);
+    const provider = run.one("pulumi:providers:kubernetes");
+    assert.deepStrictEqual(
+      [provider.inputs.context, provider.inputs.clusterIdentifier],
+      ["kwok-es1", "existing/test"],
+    );
+    assert.ok(provider.secretInputs.includes("kubeconfig"));
+    const db = run.one("kubernetes:core/v1:Secret", "beam-database");
+    assert.ok(db.secretInputs.includes("stringData"));
+    assert.match(
+      (db.inputs.stringData as Record<string, string>).password,
+      /^generated-customer-beam-database-password-/,
+      "the password is the one the owning stack generated",
+    );
+    assert.strictEqual(run.outputs.infrastructure.namespace, "es1-infrastructure");
+  });
+
+  it("refuses a customer the infrastructure stack holds no data for, and infrastructure keys", async () => {
+    await assert.rejects(
+      runProgram(
+        {
+          "es1:infrastructureStack": INFRA,
+          "es1:customers": JSON.stringify(["beam", "polygraf"]),
+          "es1:licenses": JSON.stringify({ beam: lic.beam, polygraf: license("polygraf") }),
+          "es1:licensePublicKeys": JSON.stringify(keys),
+        },
+        { secretKeys: ["es1:licenses"], stackReferences: { [INFRA]: await ownerOutputs() } },
+      ),
+      /'es1:customers\.polygraf': stack acme\/es1-platform\/infra holds no database or Valkey user for 'polygraf'/,
+    );
+    const p = problems({ infrastructureStack: INFRA, airgap: { registry: "mirror.example" } });
+    assert.ok(
+      p.some((x) => /'es1:airgap': belongs to the infrastructure stack/.test(x)),
+      p.join("\n"),
+    );
+    assert.ok(
+      p.some((x) => /'es1:customers': a customer-only stack needs at least one customer/.test(x)),
+      p.join("\n"),
     );
   });
 });
