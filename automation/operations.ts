@@ -22,6 +22,7 @@ import {
   UnexpectedChangesError,
 } from "./report";
 import { ConfigSetting } from "./config-settings";
+import { PLATFORM_CHILDREN } from "../platform/values";
 import { openStack, runPulumi, stackConfigFile, StackOptions } from "./workspace";
 
 export interface RunOptions {
@@ -33,6 +34,8 @@ export interface RunOptions {
   onEvent?: (event: EngineEvent) => void;
   /** Aborting sends the Pulumi CLI SIGINT: it stops cleanly and releases the stack lock. */
   signal?: AbortSignal;
+  /** Limit the operation to these customers' platforms (see customerTargets). */
+  customers?: string[];
 }
 
 /**
@@ -75,6 +78,18 @@ export async function readOutputs(stack: Stack): Promise<Record<string, JsonValu
   return typeof masked === "object" && masked !== null && !Array.isArray(masked) ? masked : {};
 }
 
+/**
+ * URN patterns of a customer's platform: its CustomerPlatform component and every child, whose
+ * names all start with the customer's name. Globs reach resources not created yet too.
+ */
+export function customerTargets(customers: readonly string[]): string[] {
+  // Exact child names: `beam-*` would also take customer `beam-eu`'s resources.
+  return customers.flatMap((c) => [
+    `**::es1:platform:CustomerPlatform::${c}`,
+    ...PLATFORM_CHILDREN.map((child) => `**::es1:platform:CustomerPlatform$**::${c}-${child}`),
+  ]);
+}
+
 function seconds(start: number): number {
   return Math.round((Date.now() - start) / 100) / 10;
 }
@@ -93,7 +108,17 @@ export async function runOperation(
     collector.onEvent(e);
     opts.onEvent?.(e);
   };
-  const common = { onOutput: opts.onOutput, onEvent, signal: opts.signal, color: "never" as const };
+  const targets =
+    opts.customers && opts.customers.length > 0
+      ? { target: customerTargets(opts.customers), targetDependents: true }
+      : {};
+  const common = {
+    onOutput: opts.onOutput,
+    onEvent,
+    signal: opts.signal,
+    color: "never" as const,
+    ...targets,
+  };
   const start = Date.now();
   let thrown: unknown;
   let summary: OpMap = {};

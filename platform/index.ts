@@ -6,7 +6,7 @@ import { CustomerAccess, InfrastructureEndpoints } from "../infrastructure";
 import { helmRelease, localChart } from "../lib/release";
 import { LicensedCustomer } from "./license/deploy-gate";
 import { PLATFORM_SIZING } from "./sizing";
-import { customerObjects, PLATFORM_RELEASE, platformValues } from "./values";
+import { customerObjects, PLATFORM_CHILDREN, PLATFORM_RELEASE, platformValues } from "./values";
 
 export { customerObjects, PLATFORM_RELEASE, platformValues } from "./values";
 
@@ -47,11 +47,12 @@ export class CustomerPlatform extends pulumi.ComponentResource {
     const c: CustomerSettings = licensed.customer;
     const names = customerObjects(c.name);
     // Child names carry the customer: a URN names the parent's type, not the parent.
+    const child = (suffix: (typeof PLATFORM_CHILDREN)[number]) => `${c.name}-${suffix}`;
     const k8sOpts = { parent: this, provider: cluster.provider };
     const labels = { "es1-role": "platform", "es1-customer": c.name, "app.kubernetes.io/part-of": "es1" };
 
     const ns = new k8s.core.v1.Namespace(
-      `${c.name}-namespace`,
+      child("namespace"),
       {
         metadata: {
           name: names.namespace,
@@ -71,12 +72,12 @@ export class CustomerPlatform extends pulumi.ComponentResource {
 
     const size = PLATFORM_SIZING[c.sizing];
     new k8s.core.v1.ResourceQuota(
-      `${c.name}-quota`,
+      child("quota"),
       { metadata: meta("es1-platform"), spec: { hard: size.quota } },
       inNs,
     );
     new k8s.core.v1.LimitRange(
-      `${c.name}-limits`,
+      child("limits"),
       {
         metadata: meta("es1-platform"),
         spec: {
@@ -96,7 +97,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
     const redis = access.redis;
     const secrets = [
       new k8s.core.v1.Secret(
-        `${c.name}-license`,
+        child("license"),
         {
           metadata: meta(names.license),
           type: "Opaque",
@@ -105,7 +106,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
         inNs,
       ),
       new k8s.core.v1.Secret(
-        `${c.name}-database`,
+        child("database"),
         {
           metadata: meta(names.database),
           type: "Opaque",
@@ -123,7 +124,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
         inNs,
       ),
       new k8s.core.v1.Secret(
-        `${c.name}-redis`,
+        child("redis"),
         {
           metadata: meta(names.redis),
           type: "Opaque",
@@ -142,7 +143,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
       ),
     ];
     const keys = new k8s.core.v1.ConfigMap(
-      `${c.name}-license-keys`,
+      child("license-keys"),
       {
         metadata: meta(names.publicKeys),
         data: Object.fromEntries(
@@ -157,7 +158,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
     const release = helmRelease(
       {
         name: PLATFORM_RELEASE,
-        resourceName: `${c.name}-platform`,
+        resourceName: child("platform"),
         namespace,
         chart: localChart("platform/chart"),
         values: platformValues({

@@ -16,6 +16,18 @@ export function customerObjects(customer: string) {
   } as const;
 }
 
+/** Pulumi names of a CustomerPlatform's children: `<customer>-<suffix>` (targets for `--customer`). */
+export const PLATFORM_CHILDREN = [
+  "namespace",
+  "quota",
+  "limits",
+  "license",
+  "database",
+  "redis",
+  "license-keys",
+  "platform",
+] as const;
+
 /** The Helm release of the platform chart in each customer namespace. */
 export const PLATFORM_RELEASE = "es1-platform";
 

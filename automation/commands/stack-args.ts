@@ -15,20 +15,29 @@ export const STACK_COMMANDS = [
 export type StackCommand = (typeof STACK_COMMANDS)[number];
 
 const FLAGS: Record<StackCommand, FlagSpec> = {
-  preview: { values: ["stack"], repeatable: ["set"], booleans: ["json", "expect-no-changes"] },
-  up: { values: ["stack"], repeatable: ["set"], booleans: ["json", "yes", "expect-no-changes"] },
-  refresh: { values: ["stack"], booleans: ["json", "yes", "expect-no-changes"] },
-  destroy: { values: ["stack"], booleans: ["json", "yes"] },
+  preview: {
+    values: ["stack", "platform-version"],
+    repeatable: ["set", "customer"],
+    booleans: ["json", "expect-no-changes"],
+  },
+  up: {
+    values: ["stack", "platform-version"],
+    repeatable: ["set", "customer"],
+    booleans: ["json", "yes", "expect-no-changes"],
+  },
+  refresh: { values: ["stack"], repeatable: ["customer"], booleans: ["json", "yes", "expect-no-changes"] },
+  destroy: { values: ["stack"], repeatable: ["customer"], booleans: ["json", "yes"] },
   outputs: { values: ["stack"], booleans: ["json"] },
   render: { values: ["stack", "out"], repeatable: ["set"], booleans: ["json"] },
   "secrets init": { values: ["stack"], booleans: ["json"] },
 };
 
 export const USAGE: Record<StackCommand, string> = {
-  preview: "es1 preview --stack <name> [--set key=value ...] [--expect-no-changes] [--json]",
-  up: "es1 up --stack <name> [--set key=value ...] [--yes] [--expect-no-changes] [--json]",
-  refresh: "es1 refresh --stack <name> [--yes] [--expect-no-changes] [--json]",
-  destroy: "es1 destroy --stack <name> [--yes] [--json]",
+  preview:
+    "es1 preview --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--expect-no-changes] [--json]",
+  up: "es1 up --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--yes] [--expect-no-changes] [--json]",
+  refresh: "es1 refresh --stack <name> [--customer <c> ...] [--yes] [--expect-no-changes] [--json]",
+  destroy: "es1 destroy --stack <name> [--customer <c> ...] [--yes] [--json]",
   outputs: "es1 outputs --stack <name> [--json]",
   render: "es1 render --stack <name> --out <dir> [--set key=value ...] [--json]",
   "secrets init": "es1 secrets init --stack <name> [--json]",
@@ -44,7 +53,12 @@ export interface StackArgs {
   expectNoChanges: boolean;
   /** `render --out`. */
   out?: string;
+  /** `--customer`: limit the operation to these customers' platforms (targets and their dependents). */
+  customers: string[];
 }
+
+const CUSTOMER = /^[a-z]([a-z0-9-]{0,52}[a-z0-9])?$/;
+const VERSION = /^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/;
 
 /** `name`, `org/name` or `org/project/name`, as Pulumi allows. */
 const STACK_NAME = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+){0,2}$/;
@@ -61,6 +75,20 @@ export function parseStackArgs(command: StackCommand, argv: readonly string[]): 
       throw new UsageError(`--set needs key=value (e.g. es1:cluster.context=kwok-es1), got '${text}'`);
     return s;
   });
+  const customers = args.values.get("customer") ?? [];
+  for (const c of customers)
+    if (!CUSTOMER.test(c)) throw new UsageError(`--customer '${c}' is not a customer name (a DNS label)`);
+  const version = optional(args, "platform-version");
+  if (version !== undefined) {
+    if (!VERSION.test(version))
+      throw new UsageError(`--platform-version '${version}' is not a version such as 1.4.2`);
+    if (customers.length === 0)
+      throw new UsageError(
+        "--platform-version needs --customer: say which customers move to the new version",
+      );
+    // Written to stack config like --set, so the stack remembers each customer's version.
+    for (const c of customers) settings.push({ key: `es1:customers.${c}.platformVersion`, value: version });
+  }
   const out = optional(args, "out");
   if (command === "render" && (out === undefined || out === "")) throw new UsageError("--out is required");
   return {
@@ -70,6 +98,7 @@ export function parseStackArgs(command: StackCommand, argv: readonly string[]): 
     yes: args.booleans.has("yes"),
     json: args.booleans.has("json"),
     expectNoChanges: args.booleans.has("expect-no-changes"),
+    customers,
     ...(out !== undefined ? { out } : {}),
   };
 }

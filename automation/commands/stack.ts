@@ -203,6 +203,7 @@ async function runStackCommand(command: StackCommand, argv: string[], io: Comman
     onOutput: progress,
     signal: io.signal,
     expectNoChanges: args.expectNoChanges,
+    customers: args.customers,
   });
   if (report.exitCode === EXIT_USAGE) restore();
   return emit(args, io, report);

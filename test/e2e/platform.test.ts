@@ -35,6 +35,7 @@ describe("customer platforms on the local cluster", function () {
   let kubeconfig: string;
   let backend: string;
   let stack: Stack;
+  let env: Record<string, string>;
 
   const helm = (...args: string[]): string => {
     const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
@@ -53,7 +54,7 @@ describe("customer platforms on the local cluster", function () {
     mustGet<{ items: Deployment[] }>(kubeconfig, "-n", `${customer}-platform`, "deployments").items;
 
   before(async function () {
-    ({ stack, kubeconfig, backend } = await openE2eStack(STACK, {
+    ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, {
       "es1:sizing": "minimal",
       ...componentsOnly(["postgresql", "redis"]),
       [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
@@ -163,6 +164,31 @@ describe("customer platforms on the local cluster", function () {
         "es1-platform-manager-ui",
       ],
     );
+  });
+
+  it("upgrades one customer with es1 up --customer --platform-version, touching no other", function () {
+    const others = ["polygraf", "rimbal", "nordlys"];
+    const before = { beam: revision("beam"), others: others.map(revision) };
+    const r = spawnSync(
+      path.join(PROJECT_ROOT, "scripts/es1"),
+      ["up", "--stack", STACK, "--customer", "beam", "--platform-version", "1.1.0", "--yes", "--json"],
+      { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, encoding: "utf8", input: "" },
+    );
+    assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const report = JSON.parse(r.stdout) as { changes: Record<string, Record<string, number>> };
+    const releases = report.changes["kubernetes:helm.sh/v3:Release"];
+    assert.strictEqual(releases.update, 1, JSON.stringify(report.changes));
+    for (const op of ["create", "delete", "replace"])
+      for (const [type, ops] of Object.entries(report.changes))
+        assert.strictEqual(ops[op] ?? 0, 0, `${op} of ${type}`);
+    assert.strictEqual(revision("beam"), before.beam + 1);
+    assert.deepStrictEqual(others.map(revision), before.others);
+    const images = mustGet<{
+      items: { spec: { template: { spec: { containers: { image: string }[] } } } }[];
+    }>(kubeconfig, "-n", "beam-platform", "deployments").items.flatMap((d) =>
+      d.spec.template.spec.containers.map((c) => c.image),
+    );
+    assert.ok(images.length > 0 && images.every((i) => i.endsWith(":1.1.0")), images.join(", "));
   });
 
   it("removes one customer's platform and keeps its database", async function () {

@@ -4,6 +4,7 @@ import { main as cli } from "../../automation/cli";
 import { CommandIO, UsageError } from "../../automation/commands/common";
 import { parseStackArgs, STACK_COMMANDS, StackCommand } from "../../automation/commands/stack-args";
 import { parseSetting, qualifyKey } from "../../automation/config-settings";
+import { customerTargets } from "../../automation/operations";
 
 interface Captured {
   io: CommandIO;
@@ -53,6 +54,7 @@ describe("es1 stack commands: argument parsing", function () {
       yes: true,
       json: true,
       expectNoChanges: true,
+      customers: [],
     });
     assert.strictEqual(
       parseStackArgs("preview", ["--stack=org/es1-platform/dev"]).stack,
@@ -102,7 +104,7 @@ describe("es1 stack commands: argument parsing", function () {
       ["outputs", ["--out", "x"]],
       ["up", ["--out", "x"]],
       ["secrets init", ["--set", "a=b"]],
-      ["up", ["--customer", "beam"]],
+      ["render", ["--customer", "beam"]],
       ["up", ["-y"]],
       ["up", ["--bogus"]],
     ];
@@ -134,6 +136,68 @@ describe("es1 stack commands: argument parsing", function () {
     assert.deepStrictEqual(parseSetting("es1:a="), { key: "es1:a", value: "" });
     assert.strictEqual(parseSetting("a b=c"), undefined);
     assert.strictEqual(parseSetting("es1:=c"), undefined);
+  });
+});
+
+describe("es1 stack commands: --customer and --platform-version", function () {
+  it("limits an update to customers and writes their platform version into stack config", function () {
+    const a = parseStackArgs("up", [
+      "--stack",
+      "prod",
+      "--customer",
+      "beam",
+      "--customer=rimbal",
+      "--platform-version",
+      "1.5.0",
+      "--yes",
+    ]);
+    assert.deepStrictEqual(a.customers, ["beam", "rimbal"]);
+    assert.deepStrictEqual(a.settings, [
+      { key: "es1:customers.beam.platformVersion", value: "1.5.0" },
+      { key: "es1:customers.rimbal.platformVersion", value: "1.5.0" },
+    ]);
+  });
+
+  it("refuses a version without customers, a bad version and a bad customer name", function () {
+    assert.throws(
+      () => parseStackArgs("up", ["--stack", "s", "--platform-version", "1.5.0"]),
+      /needs --customer/,
+    );
+    assert.throws(
+      () => parseStackArgs("up", ["--stack", "s", "--customer", "beam", "--platform-version", "latest"]),
+      /'latest' is not a version/,
+    );
+    assert.throws(
+      () => parseStackArgs("preview", ["--stack", "s", "--customer", "Beam"]),
+      /not a customer name/,
+    );
+    assert.throws(() => parseStackArgs("outputs", ["--stack", "s", "--customer", "beam"]), /unknown option/);
+  });
+
+  it("targets exactly a customer's platform and its children, not a customer with a longer name", function () {
+    const targets = customerTargets(["beam"]);
+    const matches = (urn: string) =>
+      targets.some((t) =>
+        new RegExp(
+          `^${t
+            .split("**")
+            .map((p) =>
+              p
+                .split("*")
+                .map((q) => q.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+                .join("[^:]*"),
+            )
+            .join(".*")}$`,
+        ).test(urn),
+      );
+    const urn = (type: string, name: string) => `urn:pulumi:prod::es1-platform::${type}::${name}`;
+    assert.ok(matches(urn("es1:platform:CustomerPlatform", "beam")));
+    assert.ok(matches(urn("es1:platform:CustomerPlatform$kubernetes:helm.sh/v3:Release", "beam-platform")));
+    assert.ok(matches(urn("es1:platform:CustomerPlatform$kubernetes:core/v1:Secret", "beam-database")));
+    assert.ok(
+      !matches(urn("es1:platform:CustomerPlatform$kubernetes:helm.sh/v3:Release", "beam-eu-platform")),
+    );
+    assert.ok(!matches(urn("es1:infrastructure:Infrastructure$kubernetes:core/v1:Namespace", "namespace")));
   });
 });
 
