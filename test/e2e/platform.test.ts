@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
+import { openStack } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
 import { getObject, mustGet } from "./kube";
@@ -11,6 +12,7 @@ import { componentsOnly, openE2eStack } from "./stack";
 const STACK = "e2e-platform";
 const KEY = generateKeyPair("es1-e2e");
 const FIRST = ["beam", "polygraf", "rimbal"];
+const CUSTOMER_STACK = "e2e-platform-customers";
 
 function license(customer: string, expiresAt = "2099-12-31"): string {
   return issueLicense(
@@ -36,6 +38,7 @@ describe("customer platforms on the local cluster", function () {
   let backend: string;
   let stack: Stack;
   let env: Record<string, string>;
+  let customerStack: Stack | undefined;
 
   const helm = (...args: string[]): string => {
     const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
@@ -63,6 +66,12 @@ describe("customer platforms on the local cluster", function () {
   });
 
   after(async function () {
+    // The customer-only stack first: it deploys onto what the owning stack made.
+    if (customerStack) {
+      await customerStack.destroy().catch(() => undefined);
+      await customerStack.workspace.removeStack(CUSTOMER_STACK).catch(() => undefined);
+    }
+    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${CUSTOMER_STACK}.yaml`), { force: true });
     if (stack) {
       await stack.destroy().catch(() => undefined);
       await stack.workspace.removeStack(STACK).catch(() => undefined);
@@ -213,5 +222,47 @@ describe("customer platforms on the local cluster", function () {
     assert.ok(
       getObject(kubeconfig, "-n", "es1-infrastructure", "secret", "es1-postgresql-customer-polygraf"),
     );
+  });
+
+  it("deploys a customer from a customer-only stack onto this stack's cluster and stores", async function () {
+    // Polygraf's platform is off in the owning stack, which keeps its database and Valkey user.
+    customerStack = await openStack({
+      stackName: CUSTOMER_STACK,
+      backendUrl: env.PULUMI_BACKEND_URL,
+      passphrase: env.PULUMI_CONFIG_PASSPHRASE,
+    });
+    await customerStack.setAllConfig(
+      {
+        "es1:infrastructureStack": { value: `organization/es1-platform/${STACK}` },
+        "es1:customers[0]": { value: "polygraf" },
+        "es1:licenses.polygraf": { value: license("polygraf"), secret: true },
+        [`es1:licensePublicKeys.${KEY.keyId}`]: { value: KEY.publicKey },
+      },
+      true,
+    );
+    const up = await customerStack.up();
+    assert.strictEqual(up.summary.result, "succeeded");
+    const deps = deployments("polygraf");
+    assert.ok(deps.length >= 4);
+    for (const d of deps)
+      assert.strictEqual(d.status.readyReplicas ?? 0, d.spec.replicas ?? 1, d.metadata.name);
+    const db = mustGet<{ data: Record<string, string> }>(
+      kubeconfig,
+      "-n",
+      "polygraf-platform",
+      "secret",
+      "polygraf-database",
+    );
+    const role = mustGet<{ data: Record<string, string> }>(
+      kubeconfig,
+      "-n",
+      "es1-infrastructure",
+      "secret",
+      "es1-postgresql-customer-polygraf",
+    );
+    assert.strictEqual(db.data.password, role.data.password, "the customer-only stack has its own password");
+    // The owning stack sees nothing to do: the platform is the other stack's.
+    const owner = await stack.preview();
+    assert.deepStrictEqual(Object.keys(owner.changeSummary), ["same"]);
   });
 });
