@@ -38,8 +38,21 @@ export function chartChecksum(dir: string): string {
   return h.digest("hex");
 }
 
-/** A chart of this repository, by its directory relative to the project root. */
+const localCharts = new Map<string, LocalChart>();
+
+/**
+ * A chart of this repository, by its directory relative to the project root. Hashed once per
+ * run: the platform chart serves every customer.
+ */
 export function localChart(relDir: string): LocalChart {
+  const known = localCharts.get(relDir);
+  if (known) return known;
+  const chart = hashLocalChart(relDir);
+  localCharts.set(relDir, chart);
+  return chart;
+}
+
+function hashLocalChart(relDir: string): LocalChart {
   const abs = path.resolve(PROJECT_ROOT, relDir);
   if (!fs.existsSync(path.join(abs, "Chart.yaml"))) {
     throw new Error(`chart directory ${relDir} has no Chart.yaml`);
