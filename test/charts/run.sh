@@ -88,7 +88,8 @@ ui_checksum() {
   local values=$1
   shift
   helm template es1-platform "$platform" -f "$values" "$@" --show-only templates/deployments.yaml |
-    awk '/^kind: Deployment/{ui=0} /name: es1-platform-manager-ui$/{ui=1} ui && /checksum\/branding:/{print $2; exit}'
+    # Reads to the end: an early exit would cut helm off (SIGPIPE) and fail the pipeline.
+    awk '/^kind: Deployment/{ui=0} /name: es1-platform-manager-ui$/{ui=1} !done && ui && /checksum\/branding:/{print $2; done=1}'
 }
 branding_changes_checksum() {
   local a b
