@@ -11,6 +11,8 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { OpMap, Stack } from "@pulumi/pulumi/automation";
 import { renderStack } from "../automation/render";
+import { installOrder } from "../infrastructure";
+import { RELEASES, releaseName } from "../infrastructure/catalog";
 import { openStack } from "../automation/workspace";
 import { PROJECT_ROOT } from "../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../platform/license";
@@ -124,10 +126,40 @@ function helmLoop(kubeconfig: string, renderDir: string, pulumiVolumes: string):
     const chart = r.chart.startsWith("./") ? path.join(PROJECT_ROOT, r.chart) : r.chart;
     return { ...r, chart, values };
   });
+  // In the program's install order: es1-base, CRDs and operators, the rest, then the platforms.
+  const order = ["es1-base", ...installOrder([...RELEASES]).map(releaseName)];
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  steps.sort((a, b) => rank(a.name) - rank(b.name));
   const namespaces = [...new Set(steps.map((r) => r.namespace))];
   for (const ns of namespaces) run("kubectl", ["--kubeconfig", kubeconfig, "create", "namespace", ns]);
   run("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", pulumiVolumes]);
   const start = Date.now();
+  let seconds = 0;
+  try {
+    install(kubeconfig, steps);
+    seconds = (Date.now() - start) / 1000;
+  } finally {
+    // Untimed cleanup, also after a failure, so the next run starts from an empty cluster.
+    for (const r of [...steps].reverse())
+      spawnSync("helm", ["--kubeconfig", kubeconfig, "uninstall", r.name, "-n", r.namespace, "--wait"]);
+    for (const ns of namespaces)
+      spawnSync("kubectl", [
+        "--kubeconfig",
+        kubeconfig,
+        "delete",
+        "namespace",
+        ns,
+        "--wait=true",
+        "--timeout=300s",
+      ]);
+  }
+  return seconds;
+}
+
+function install(
+  kubeconfig: string,
+  steps: { name: string; chart: string; namespace: string; values: string }[],
+): void {
   for (const r of steps) {
     run("helm", [
       "--kubeconfig",
@@ -145,13 +177,6 @@ function helmLoop(kubeconfig: string, renderDir: string, pulumiVolumes: string):
       "10m",
     ]);
   }
-  const seconds = (Date.now() - start) / 1000;
-  // Untimed cleanup.
-  for (const r of [...steps].reverse())
-    run("helm", ["--kubeconfig", kubeconfig, "uninstall", r.name, "-n", r.namespace, "--wait"]);
-  for (const ns of namespaces)
-    run("kubectl", ["--kubeconfig", kubeconfig, "delete", "namespace", ns, "--wait=true", "--timeout=300s"]);
-  return seconds;
 }
 
 async function main(): Promise<void> {

@@ -100,7 +100,8 @@ const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   mlflow: ["postgresql", "monitoring-crds"],
   n8n: ["postgresql", "redis", "monitoring-crds"],
   langflow: ["postgresql"],
-  "cert-manager": ["monitoring-crds"],
+  // No monitors in its values: it need not wait for the Prometheus CRDs.
+  "cert-manager": [],
   "clickhouse-operator": ["cert-manager"],
   langfuse: ["postgresql", "redis", "clickhouse-operator"],
 };
