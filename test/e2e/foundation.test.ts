@@ -5,7 +5,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { OFFLINE_ENV, toolsBinDir } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { eventually, getObject, kubectl, mustGet } from "./kube";
+import { eventually, getObject, helm, kubectl, mustGet } from "./kube";
 import { componentsOnly, openE2eStack } from "./stack";
 
 const STACK = "e2e";
@@ -27,12 +27,6 @@ function deployCommand(
     encoding: "utf8",
   });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
-}
-
-function helm(kubeconfig: string, ...args: string[]): string {
-  const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
 }
 
 describe("ES1 on the local cluster: deploy, converge, destroy", function () {

@@ -1,10 +1,9 @@
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { getObject, mustGet } from "./kube";
+import { getObject, helm, mustGet } from "./kube";
 import { openE2eStack } from "./stack";
 
 const STACK = "e2e-infra";
@@ -35,12 +34,6 @@ interface Workload {
 interface Secret {
   metadata: { name: string; labels?: Record<string, string> };
   data?: Record<string, string>;
-}
-
-function helm(kubeconfig: string, ...args: string[]): string {
-  const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
 }
 
 describe("shared infrastructure on the local cluster: every component, air-gapped", function () {

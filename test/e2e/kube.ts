@@ -24,6 +24,13 @@ export function kubectl(kubeconfig: string, ...args: string[]): string {
   return kubectlWithInput(kubeconfig, undefined, ...args);
 }
 
+/** helm against the cluster of `kubeconfig`; throws with helm's message when it fails. */
+export function helm(kubeconfig: string, ...args: string[]): string {
+  const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
 /** kubectl with `input` on its standard input (for `apply -f -`). */
 export function kubectlWithInput(kubeconfig: string, input: string | undefined, ...args: string[]): string {
   const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input });

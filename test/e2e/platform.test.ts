@@ -6,7 +6,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
-import { getObject, mustGet } from "./kube";
+import { getObject, helm, mustGet } from "./kube";
 import { componentsOnly, openE2eStack } from "./stack";
 
 const STACK = "e2e-platform";
@@ -40,15 +40,12 @@ describe("customer platforms on the local cluster", function () {
   let env: Record<string, string>;
   let customerStack: Stack | undefined;
 
-  const helm = (...args: string[]): string => {
-    const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
   const revision = (customer: string): number =>
-    (JSON.parse(helm("list", "-n", `${customer}-platform`, "-o", "json")) as { revision: string }[]).map(
-      (r) => Number(r.revision),
-    )[0];
+    (
+      JSON.parse(helm(kubeconfig, "list", "-n", `${customer}-platform`, "-o", "json")) as {
+        revision: string;
+      }[]
+    ).map((r) => Number(r.revision))[0];
   const addCustomer = async (name: string, token: string) => {
     await stack.setConfig(`es1:customers.${name}.enabled`, { value: "true" }, true);
     await stack.setConfig(`es1:licenses.${name}`, { value: token, secret: true }, true);
@@ -211,7 +208,7 @@ describe("customer platforms on the local cluster", function () {
     );
     assert.deepStrictEqual(["beam", "rimbal", "nordlys"].map(revision), before);
     const pg = JSON.parse(
-      helm("get", "values", "es1-postgresql", "-n", "es1-infrastructure", "-o", "json"),
+      helm(kubeconfig, "get", "values", "es1-postgresql", "-n", "es1-infrastructure", "-o", "json"),
     ) as {
       databases: { name: string; ensure: string }[];
     };
