@@ -1,7 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import * as pulumi from "@pulumi/pulumi";
 import { show } from "./errors";
 import { isPlainObject, PlainObject, Reader } from "./reader";
 import { SIZING_PROFILES, SizingProfile } from "./settings";
@@ -302,9 +301,4 @@ export function parseCustomers(
     if (c) customers.push(c);
   }
   return { customers, licensing: { publicKeys, warnWithinDays } };
-}
-
-/** A license string as a Pulumi secret, for the Kubernetes Secret that carries it. */
-export function licenseSecret(c: CustomerSettings): pulumi.Output<string> {
-  return pulumi.secret(c.license.token ?? "");
 }

@@ -1,12 +1,11 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { OFFLINE_ENV, toolsBinDir } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { eventually, getObject, helm, kubectl, mustGet } from "./kube";
-import { componentsOnly, openE2eStack } from "./stack";
+import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
 const STACK = "e2e";
 const NS = "es1-infrastructure";
@@ -44,12 +43,7 @@ describe("ES1 on the local cluster: deploy, converge, destroy", function () {
   });
 
   after(async function () {
-    if (stack) {
-      await stack.destroy().catch(() => undefined);
-      await stack.workspace.removeStack(STACK).catch(() => undefined);
-    }
-    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), { force: true });
-    if (backend) fs.rmSync(backend, { recursive: true, force: true });
+    await discardStack(STACK, stack, backend);
   });
 
   it("deploys with the README's deploy command", function () {

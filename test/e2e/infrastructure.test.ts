@@ -1,10 +1,7 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_ROOT } from "../../lib/paths";
 import { getObject, helm, mustGet } from "./kube";
-import { openE2eStack } from "./stack";
+import { discardStack, openE2eStack } from "./stack";
 
 const STACK = "e2e-infra";
 const NS = "es1-infrastructure";
@@ -59,12 +56,7 @@ describe("shared infrastructure on the local cluster: every component, air-gappe
   });
 
   after(async function () {
-    if (stack) {
-      await stack.destroy().catch(() => undefined);
-      await stack.workspace.removeStack(STACK).catch(() => undefined);
-    }
-    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), { force: true });
-    if (backend) fs.rmSync(backend, { recursive: true, force: true });
+    await discardStack(STACK, stack, backend);
   });
 
   it("installs every component's release from the chart mirror", async function () {

@@ -1,13 +1,12 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
 import { getObject, helm, mustGet } from "./kube";
-import { componentsOnly, openE2eStack } from "./stack";
+import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
 const STACK = "e2e-platform";
 const KEY = generateKeyPair("es1-e2e");
@@ -64,17 +63,8 @@ describe("customer platforms on the local cluster", function () {
 
   after(async function () {
     // The customer-only stack first: it deploys onto what the owning stack made.
-    if (customerStack) {
-      await customerStack.destroy().catch(() => undefined);
-      await customerStack.workspace.removeStack(CUSTOMER_STACK).catch(() => undefined);
-    }
-    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${CUSTOMER_STACK}.yaml`), { force: true });
-    if (stack) {
-      await stack.destroy().catch(() => undefined);
-      await stack.workspace.removeStack(STACK).catch(() => undefined);
-    }
-    fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`), { force: true });
-    if (backend) fs.rmSync(backend, { recursive: true, force: true });
+    await discardStack(CUSTOMER_STACK, customerStack);
+    await discardStack(STACK, stack, backend);
   });
 
   it("installs three customers, each platform Ready in its own restricted namespace", async function () {

@@ -57,3 +57,16 @@ export async function openE2eStack(
   );
   return { stack, kubeconfig, backend, env };
 }
+
+/**
+ * Destroys and removes a stack the tests made, with its stack file and (when given) its file
+ * backend. Best effort: a teardown must not hide the failure that stopped a test.
+ */
+export async function discardStack(name: string, stack: Stack | undefined, backend?: string): Promise<void> {
+  if (stack) {
+    await stack.destroy().catch(() => undefined);
+    await stack.workspace.removeStack(name).catch(() => undefined);
+  }
+  fs.rmSync(path.join(PROJECT_ROOT, `Pulumi.${name}.yaml`), { force: true });
+  if (backend) fs.rmSync(backend, { recursive: true, force: true });
+}
