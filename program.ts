@@ -27,7 +27,7 @@ export interface StackOutputs {
   infrastructure: InfrastructureEndpoints;
   /** Each deployed customer platform: namespace, release, license id and expiry, agents. */
   customers: Record<string, CustomerOutputs>;
-  /** For customer-only stacks (secret): the cluster contract, kubeconfig included. */
+  /** The cluster contract (secret, kubeconfig included): for customer-only stacks and `es1 rollout`. */
   platformCluster?: pulumi.Output<PlatformCluster>;
   /** For customer-only stacks (secret): each customer's database and Valkey credentials. */
   customerAccess?: pulumi.Output<CustomerAccessOutput>;
@@ -52,6 +52,7 @@ function platforms(
       registry: settings.airgap.registry,
       imagePullSecrets: settings.airgap.imagePullSecrets,
       monitoring: endpoints.services.prometheus !== undefined,
+      timeoutSeconds: settings.platformTimeoutSeconds,
       dependsOn,
     });
     out[name] = platform.outputs;
@@ -113,6 +114,8 @@ async function customerOnly(
     ingressClass: cluster.ingressClass,
     infrastructure: endpoints,
     customers,
+    // The cluster this stack deploys onto, for tools such as `es1 rollout` that check workloads.
+    platformCluster: platformClusterOutput(cluster),
   };
 }
 

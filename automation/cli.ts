@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = 
     summary: "write each Helm release's chart and values (no secrets) for review",
     run: stack("render"),
   },
+  rollout: {
+    summary: "move customers to a platform version in waves, checking each is Ready",
+    run: async (argv, io) => (await import("./commands/rollout")).rolloutCommand(argv, io),
+  },
   secrets: {
     summary: "secrets init: generate the credentials a stack's config lacks",
     run: async (argv, io) => (await import("./commands/stack")).secretsCommand(argv, io),
@@ -58,7 +62,7 @@ if (require.main === module) {
   // signal ends the process at once.
   const abort = new AbortController();
   let signals = 0;
-  const stackCommands = ["preview", "up", "refresh", "destroy", "outputs", "render", "secrets"];
+  const stackCommands = ["preview", "up", "refresh", "destroy", "outputs", "render", "secrets", "rollout"];
   for (const sig of stackCommands.includes(process.argv[2] ?? "") ? (["SIGINT", "SIGTERM"] as const) : []) {
     process.on(sig, () => {
       if (++signals > 1) process.exit(130);

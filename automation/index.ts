@@ -10,6 +10,7 @@ export {
   failedReport,
   readOutputs,
   runOperation,
+  structuredConfig,
   stackOperation,
 } from "./operations";
 export type { RenderedRelease, RenderIndexEntry, RenderReport } from "./render";
@@ -38,6 +39,22 @@ export {
   STACK_OPERATIONS,
   UnexpectedChangesError,
 } from "./report";
+export type { KubeAccess } from "./kube";
+export { kubeAccess, kubeconfigText, kubeGet } from "./kube";
+export type { CustomerReadiness, WorkloadReadiness } from "./readiness";
+export { customerReadiness, workloadReadiness } from "./readiness";
+export type {
+  DeployedCustomer,
+  RolloutOptions,
+  RolloutPlan,
+  RolloutReport,
+  RolloutStart,
+  RolloutSteps,
+  WaveReport,
+  WaveStatus,
+  WaveUpdate,
+} from "./rollout";
+export { planProblems, rollout, runWaves } from "./rollout";
 export type { SecretsInitReport } from "./secrets";
 export { generateSecret, initSecrets } from "./secrets";
 export type { StackOptions } from "./workspace";

@@ -38,6 +38,31 @@ export interface RunOptions {
   customers?: string[];
 }
 
+/** A config value that is a list or an object (the CLI hands those over as JSON), else undefined. */
+export async function structuredConfig(stack: Stack, key: string): Promise<unknown> {
+  const raw = (await stack.getAllConfig())[key]?.value;
+  if (raw === undefined || !/^\s*[[{]/.test(raw)) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rewrites `es1:customers` given as a list of names into the map form (`<name>: {enabled: true}`),
+ * the same customers, so per-customer keys such as `es1:customers.beam.platformVersion` can be set.
+ */
+async function customersAsMap(stack: Stack): Promise<void> {
+  const parsed = await structuredConfig(stack, "es1:customers");
+  if (!Array.isArray(parsed) || parsed.length === 0) return;
+  await stack.removeConfig("es1:customers");
+  await stack.setAllConfig(
+    Object.fromEntries(parsed.map((name) => [`es1:customers.${String(name)}.enabled`, { value: "true" }])),
+    true,
+  );
+}
+
 /**
  * Writes settings into the stack's config (`Pulumi.<stack>.yaml`), as `pulumi config set --path`
  * would: they persist after the run. Returns a function that puts the file back as it was, for a
@@ -52,6 +77,7 @@ export async function applySettings(stack: Stack, settings: ConfigSetting[]): Pr
     else fs.writeFileSync(file, before);
   };
   try {
+    if (settings.some((s) => s.key.startsWith("es1:customers."))) await customersAsMap(stack);
     await stack.setAllConfig(
       Object.fromEntries(settings.map((s) => [s.key, { value: s.value, secret: false }])),
       true,

@@ -39,7 +39,15 @@ export interface Settings {
    * infrastructure, read through a StackReference. Unset: this stack owns them.
    */
   infrastructureStack?: string;
+  /**
+   * How long a customer platform's install or upgrade waits for its workloads to be Ready before
+   * it fails and Helm rolls it back (`es1:platformTimeoutSeconds`).
+   */
+  platformTimeoutSeconds: number;
 }
+
+/** Bounds of `es1:platformTimeoutSeconds`: long enough for image pulls, short enough to fail a wave. */
+export const PLATFORM_TIMEOUT_SECONDS = { default: 600, min: 10, max: 3600 } as const;
 
 /** Top-level keys of the es1 namespace; anything else is a typo. */
 export const TOP_LEVEL_KEYS = [
@@ -55,6 +63,7 @@ export const TOP_LEVEL_KEYS = [
   "licensePublicKeys",
   "licenseWarningDays",
   "infrastructureStack",
+  "platformTimeoutSeconds",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -121,6 +130,12 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   const airgap = parseAirgap(r, id.cwd);
   const components = parseComponents(r, sizing);
   const { customers, licensing } = parseCustomers(r, id.cwd, (k) => src.isSecret(k));
+  const platformTimeoutSeconds = r.integer(
+    "platformTimeoutSeconds",
+    r.raw("platformTimeoutSeconds"),
+    PLATFORM_TIMEOUT_SECONDS.default,
+    PLATFORM_TIMEOUT_SECONDS,
+  );
   const infrastructureStack = r.optionalString("infrastructureStack", r.raw("infrastructureStack"));
   if (infrastructureStack !== undefined) {
     if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/.test(infrastructureStack))
@@ -167,6 +182,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     components,
     customers,
     licensing,
+    platformTimeoutSeconds,
     ...(infrastructureStack ? { infrastructureStack } : {}),
   };
 }

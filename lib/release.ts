@@ -14,6 +14,8 @@ export interface LocalChart {
   path: string;
   /** sha256 of every file of the chart. */
   checksum: string;
+  /** Chart.yaml's appVersion: what the chart deploys when no image tag is given. */
+  appVersion?: string;
 }
 
 /** A chart of this repository, or an upstream chart where the resolver found it. */
@@ -58,7 +60,15 @@ function hashLocalChart(relDir: string): LocalChart {
     throw new Error(`chart directory ${relDir} has no Chart.yaml`);
   }
   const rel = path.relative(PROJECT_ROOT, abs).split(path.sep).join("/");
-  return { kind: "local", path: `./${rel}`, checksum: chartChecksum(abs) };
+  const appVersion = /^appVersion:\s*["']?([^"'\s#]+)/m.exec(
+    fs.readFileSync(path.join(abs, "Chart.yaml"), "utf8"),
+  )?.[1];
+  return {
+    kind: "local",
+    path: `./${rel}`,
+    checksum: chartChecksum(abs),
+    ...(appVersion ? { appVersion } : {}),
+  };
 }
 
 export interface ReleaseArgs {

@@ -19,6 +19,8 @@ export interface CustomerPlatformArgs {
   registry?: string;
   imagePullSecrets: string[];
   monitoring: boolean;
+  /** Seconds an install or upgrade waits for the workloads to be Ready (es1:platformTimeoutSeconds). */
+  timeoutSeconds: number;
   /** Releases the platform waits for (PostgreSQL and Valkey, when this stack owns them). */
   dependsOn: pulumi.Resource[];
 }
@@ -31,6 +33,8 @@ export interface CustomerOutputs {
   licenseExpires: string;
   agents: string[];
   notDeployed: string[];
+  /** The platform version (image tag) deployed: es1:customers.<c>.platformVersion or the chart's. */
+  platformVersion: string;
 }
 
 /**
@@ -155,12 +159,13 @@ export class CustomerPlatform extends pulumi.ComponentResource {
 
     for (const w of licensed.warnings) pulumi.log.warn(w, this);
 
+    const chart = localChart("platform/chart");
     const release = helmRelease(
       {
         name: PLATFORM_RELEASE,
         resourceName: child("platform"),
         namespace,
-        chart: localChart("platform/chart"),
+        chart,
         values: platformValues({
           customer: c,
           agents: licensed.agents,
@@ -172,7 +177,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
           imagePullSecrets: args.imagePullSecrets,
           monitoring: args.monitoring,
         }),
-        timeoutSeconds: 600,
+        timeoutSeconds: args.timeoutSeconds,
         provider: cluster.provider,
       },
       { parent: this, dependsOn: [ns, keys, ...secrets, ...args.dependsOn] },
@@ -185,6 +190,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
       licenseExpires: licensed.license.expiresAt,
       agents: [...licensed.agents],
       notDeployed: licensed.refused.map((r) => r.reason),
+      platformVersion: c.platformVersion ?? chart.appVersion ?? "unknown",
     };
     this.registerOutputs({ outputs: this.outputs, release: release.status });
   }

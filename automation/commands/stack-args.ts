@@ -57,11 +57,11 @@ export interface StackArgs {
   customers: string[];
 }
 
-const CUSTOMER = /^[a-z]([a-z0-9-]{0,52}[a-z0-9])?$/;
-const VERSION = /^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/;
+export const CUSTOMER_NAME = /^[a-z]([a-z0-9-]{0,52}[a-z0-9])?$/;
+export const VERSION = /^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/;
 
 /** `name`, `org/name` or `org/project/name`, as Pulumi allows. */
-const STACK_NAME = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+){0,2}$/;
+export const STACK_NAME = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+){0,2}$/;
 
 /** Parses a stack command's arguments; every mistake is a UsageError naming it. */
 export function parseStackArgs(command: StackCommand, argv: readonly string[]): StackArgs {
@@ -77,7 +77,8 @@ export function parseStackArgs(command: StackCommand, argv: readonly string[]): 
   });
   const customers = args.values.get("customer") ?? [];
   for (const c of customers)
-    if (!CUSTOMER.test(c)) throw new UsageError(`--customer '${c}' is not a customer name (a DNS label)`);
+    if (!CUSTOMER_NAME.test(c))
+      throw new UsageError(`--customer '${c}' is not a customer name (a DNS label)`);
   const version = optional(args, "platform-version");
   if (version !== undefined) {
     if (!VERSION.test(version))

@@ -5,7 +5,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
-import { getObject, helm, mustGet } from "./kube";
+import { getObject, helm, kubectl, kubectlWithInput, mustGet } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
 const STACK = "e2e-platform";
@@ -56,6 +56,8 @@ describe("customer platforms on the local cluster", function () {
     ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, {
       "es1:sizing": "minimal",
       ...componentsOnly(["postgresql", "redis"]),
+      // A release that cannot become Ready fails (and Helm rolls it back) in seconds, not minutes.
+      "es1:platformTimeoutSeconds": "45",
       [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
     }));
     for (const c of FIRST) await addCustomer(c, license(c));
@@ -185,6 +187,124 @@ describe("customer platforms on the local cluster", function () {
       d.spec.template.spec.containers.map((c) => c.image),
     );
     assert.ok(images.length > 0 && images.every((i) => i.endsWith(":1.1.0")), images.join(", "));
+  });
+
+  it("rolls out a version in waves; a wave that cannot become Ready stops it and is rolled back", async function () {
+    const images = (customer: string): string[] =>
+      mustGet<{
+        items: { spec: { template: { spec: { containers: { image: string }[] } } } }[];
+      }>(kubeconfig, "-n", `${customer}-platform`, "deployments").items.flatMap((d) =>
+        d.spec.template.spec.containers.map((c) => c.image),
+      );
+    const before = Object.fromEntries(["beam", "polygraf", "rimbal", "nordlys"].map((c) => [c, revision(c)]));
+    const polygrafImages = images("polygraf");
+    // Polygraf's namespace gets no room for one more pod, so its upgraded pods can never start
+    // (a rolling update adds a pod before it removes one), as in a namespace out of quota.
+    const running = kubectl(
+      kubeconfig,
+      "-n",
+      "polygraf-platform",
+      "get",
+      "pods",
+      "--field-selector=status.phase!=Succeeded,status.phase!=Failed",
+      "-o",
+      "name",
+    )
+      .split("\n")
+      .filter((l) => l !== "").length;
+    const quota = {
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: { name: "e2e-no-room", namespace: "polygraf-platform" },
+      spec: { hard: { pods: String(running) } },
+    };
+    kubectlWithInput(kubeconfig, JSON.stringify(quota), "apply", "-f", "-");
+    try {
+      const r = spawnSync(
+        path.join(PROJECT_ROOT, "scripts/es1"),
+        [
+          "rollout",
+          "--stack",
+          STACK,
+          "--platform-version",
+          "1.2.0",
+          "--waves",
+          "beam,polygraf,rimbal",
+          "--rollback-on-failure",
+          "--ready-timeout",
+          "20",
+          "--yes",
+          "--json",
+        ],
+        { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, encoding: "utf8", input: "" },
+      );
+      assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);
+      const report = JSON.parse(r.stdout) as {
+        status: string;
+        waves: {
+          customers: string[];
+          status: string;
+          previousVersions: Record<string, string>;
+          readiness?: { customer: string; ready: boolean }[];
+          rollback?: { readiness?: { ready: boolean; version: string }[] };
+        }[];
+        errors: string[];
+      };
+      assert.strictEqual(report.status, "failed");
+      assert.deepStrictEqual(
+        report.waves.map((w) => [w.customers.join("+"), w.status]),
+        [
+          ["beam", "succeeded"],
+          ["polygraf", "rolled-back"],
+          ["rimbal", "not-started"],
+        ],
+      );
+      assert.deepStrictEqual(
+        report.waves[0].readiness?.map((x) => x.ready),
+        [true],
+      );
+      assert.deepStrictEqual(report.waves[1].previousVersions, { polygraf: "1.0.0" });
+      assert.deepStrictEqual(
+        report.waves[1].rollback?.readiness?.map((x) => [x.version, x.ready]),
+        [["1.0.0", true]],
+      );
+      assert.ok(
+        report.errors.some((e) => e.includes("polygraf")),
+        report.errors.join("\n"),
+      );
+
+      // The first wave runs the new version, the failed one its old images, later waves are untouched.
+      assert.strictEqual(revision("beam"), before.beam + 1);
+      assert.ok(
+        images("beam").every((i) => i.endsWith(":1.2.0")),
+        images("beam").join(", "),
+      );
+      assert.deepStrictEqual(images("polygraf"), polygrafImages);
+      for (const d of deployments("polygraf"))
+        assert.strictEqual(d.status.readyReplicas ?? 0, d.spec.replicas ?? 1, `polygraf/${d.metadata.name}`);
+      assert.strictEqual(revision("rimbal"), before.rimbal);
+      assert.strictEqual(revision("nordlys"), before.nordlys);
+      assert.ok(!images("rimbal").some((i) => i.endsWith(":1.2.0")));
+      // The stack's config says so too: beam at 1.2.0, polygraf back to its file's (no override).
+      const config = await stack.getAllConfig();
+      const customers = JSON.parse(config["es1:customers"].value) as Record<
+        string,
+        { platformVersion?: string }
+      >;
+      assert.strictEqual(customers.beam.platformVersion, "1.2.0");
+      assert.strictEqual(customers.polygraf.platformVersion, undefined);
+      assert.strictEqual(customers.rimbal.platformVersion, undefined);
+    } finally {
+      kubectl(
+        kubeconfig,
+        "-n",
+        "polygraf-platform",
+        "delete",
+        "resourcequota",
+        "e2e-no-room",
+        "--ignore-not-found",
+      );
+    }
   });
 
   it("removes one customer's platform and keeps its database", async function () {
