@@ -286,7 +286,7 @@ async function main(): Promise<void> {
     const evals: number[] = [];
     const rss: number[] = [];
     for (let i = 1; i <= RUNS; i++) {
-      const out = run("npx", ["ts-node", "--transpile-only", "bench/eval.ts", String(EVAL_CUSTOMERS)]);
+      const out = run("bash", ["scripts/run.sh", "bench/eval.ts", String(EVAL_CUSTOMERS)]);
       const r = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { seconds: number; maxRssMb: number };
       evals.push(r.seconds);
       rss.push(r.maxRssMb);
