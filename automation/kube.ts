@@ -54,13 +54,19 @@ interface Kubeconfig {
   contexts?: Named<{ cluster?: string; user?: string }>[];
 }
 
-/** The kubeconfig text to use: the stack's, or (empty, for an ambient-kubeconfig stack) the machine's. */
-export function kubeconfigText(fromStack: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (fromStack.trim() !== "") return fromStack;
+/**
+ * The kubeconfig to use: the stack's, or (empty, for an ambient-kubeconfig stack) the machine's,
+ * with the directory its relative file paths are taken from (kubectl's rule: the file's own).
+ */
+export function kubeconfigText(
+  fromStack: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { text: string; dir: string } {
+  if (fromStack.trim() !== "") return { text: fromStack, dir: process.cwd() };
   const file =
     (env.KUBECONFIG ?? "").split(path.delimiter).find((f) => f !== "") ??
     path.join(os.homedir(), ".kube", "config");
-  return fs.readFileSync(file, "utf8");
+  return { text: fs.readFileSync(file, "utf8"), dir: path.dirname(path.resolve(file)) };
 }
 
 function fileOrData(data: string | undefined, file: string | undefined, base: string): Buffer | undefined {

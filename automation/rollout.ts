@@ -172,7 +172,7 @@ export async function runWaves(
     w.status = "failed";
     w.errors = waveFailure(w, w.readiness ?? []);
     steps.log(`wave ${w.wave} failed; later waves are not started`);
-    // A refused configuration or a locked stack changed nothing: there is nothing to roll back.
+    // Only a failed deployment changed something to roll back (see below for 2 and 3).
     if (plan.rollbackOnFailure && exitCode === EXIT_FAILED) {
       steps.log(`wave ${w.wave}: rolling back ${w.customers.join(", ")}`);
       await steps.setVersions(Object.fromEntries(w.customers.map((c) => [c, start.configured[c]])));
@@ -190,8 +190,9 @@ export async function runWaves(
       w.status = ok ? "rolled-back" : "rollback-failed";
       if (!ok) w.errors.push(...update.errors, ...waveFailure(w, w.rollback.readiness ?? []));
       steps.log(`wave ${w.wave}: ${ok ? "rolled back" : "rollback failed"}`);
-    } else if (exitCode === EXIT_USAGE) {
-      // The program refused the version: the config goes back to what it was.
+    } else if (exitCode !== EXIT_FAILED) {
+      // Refused by the program (2) or locked by another update (3): nothing was deployed, so the
+      // config goes back to what it was rather than leave a pending change for the next `up`.
       await steps.setVersions(Object.fromEntries(w.customers.map((c) => [c, start.configured[c]])));
     }
     return { waves, exitCode };
@@ -309,7 +310,8 @@ export async function rollout(opts: RolloutOptions): Promise<RolloutReport> {
           `stack ${opts.stackName} has no platformCluster output: run es1 up on it once with this installer version`,
         ],
       );
-    access = kubeAccess(kubeconfigText(cluster.kubeconfig ?? ""), cluster.context);
+    const kubeconfig = kubeconfigText(cluster.kubeconfig ?? "");
+    access = kubeAccess(kubeconfig.text, cluster.context, kubeconfig.dir);
     start = {
       deployed: deployedFrom(outputs),
       configured: await configuredVersions(stack, plan.waves.flat()),

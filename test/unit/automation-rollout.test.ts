@@ -6,7 +6,7 @@ import { Readable } from "stream";
 import { main as cli } from "../../automation/cli";
 import { UsageError } from "../../automation/commands/common";
 import { parseRolloutArgs, parseWaves } from "../../automation/commands/rollout-args";
-import { kubeAccess } from "../../automation/kube";
+import { kubeAccess, kubeconfigText } from "../../automation/kube";
 import { CustomerReadiness, workloadReadiness } from "../../automation/readiness";
 import {
   DeployedCustomer,
@@ -319,11 +319,12 @@ describe("es1 rollout: waves", function () {
     assert.match(r.waves[1].errors.join("\n"), /polygraf: not Ready at 2\.0\.0/);
   });
 
-  it("does not roll back what a locked stack never changed, and restores config the program refused", async function () {
+  it("deploys nothing more when the stack is locked or the program refuses, and puts the config back", async function () {
     const locked = fakeSteps({ updateExit: { beam: 3 } });
     const r = await runWaves(plan(true), start(), locked.steps);
     assert.strictEqual(r.exitCode, 3);
-    assert.deepStrictEqual(locked.calls, ["set beam=2.0.0", "up beam"]);
+    assert.deepStrictEqual(locked.calls, ["set beam=2.0.0", "up beam", "set beam=-"]);
+    assert.strictEqual(locked.config.beam, undefined);
 
     const refused = fakeSteps({ updateExit: { beam: 2 } });
     const r2 = await runWaves(plan(false), start(), refused.steps);
@@ -399,6 +400,25 @@ describe("es1 rollout: cluster access from the stack's kubeconfig", function () 
       "kwok-es1",
     );
     assert.strictEqual(a.token, "tok-false");
+  });
+
+  it("reads the machine's kubeconfig for an ambient stack, with paths relative to that file", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-kubeconfig-"));
+    fs.writeFileSync(path.join(dir, "ca.crt"), "FILE-CA");
+    const file = path.join(dir, "config");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        "current-context": "here",
+        clusters: [{ name: "c", cluster: { server: "https://k:6443", "certificate-authority": "ca.crt" } }],
+        users: [{ name: "u", user: { token: "t" } }],
+        contexts: [{ name: "here", context: { cluster: "c", user: "u" } }],
+      }),
+    );
+    const k = kubeconfigText("", { KUBECONFIG: `${file}${path.delimiter}/elsewhere` });
+    const a = kubeAccess(k.text, undefined, k.dir);
+    assert.strictEqual(a.ca?.toString(), "FILE-CA");
+    assert.strictEqual(a.token, "t");
   });
 
   it("names a missing context or server", function () {
