@@ -28,7 +28,7 @@ function license(customer: string, expiresAt = "2099-12-31"): string {
 
 interface Deployment {
   metadata: { name: string };
-  spec: { replicas?: number };
+  spec: { replicas?: number; template: { spec: { containers: { image: string }[] } } };
   status: { readyReplicas?: number };
 }
 
@@ -51,6 +51,9 @@ describe("customer platforms on the local cluster", function () {
   };
   const deployments = (customer: string): Deployment[] =>
     mustGet<{ items: Deployment[] }>(kubeconfig, "-n", `${customer}-platform`, "deployments").items;
+  /** Every container image of a customer's platform Deployments. */
+  const images = (customer: string): string[] =>
+    deployments(customer).flatMap((d) => d.spec.template.spec.containers.map((c) => c.image));
 
   before(async function () {
     ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, {
@@ -181,21 +184,11 @@ describe("customer platforms on the local cluster", function () {
         assert.strictEqual(ops[op] ?? 0, 0, `${op} of ${type}`);
     assert.strictEqual(revision("beam"), before.beam + 1);
     assert.deepStrictEqual(others.map(revision), before.others);
-    const images = mustGet<{
-      items: { spec: { template: { spec: { containers: { image: string }[] } } } }[];
-    }>(kubeconfig, "-n", "beam-platform", "deployments").items.flatMap((d) =>
-      d.spec.template.spec.containers.map((c) => c.image),
-    );
-    assert.ok(images.length > 0 && images.every((i) => i.endsWith(":1.1.0")), images.join(", "));
+    const beam = images("beam");
+    assert.ok(beam.length > 0 && beam.every((i) => i.endsWith(":1.1.0")), beam.join(", "));
   });
 
   it("rolls out a version in waves; a wave that cannot become Ready stops it and is rolled back", async function () {
-    const images = (customer: string): string[] =>
-      mustGet<{
-        items: { spec: { template: { spec: { containers: { image: string }[] } } } }[];
-      }>(kubeconfig, "-n", `${customer}-platform`, "deployments").items.flatMap((d) =>
-        d.spec.template.spec.containers.map((c) => c.image),
-      );
     const before = Object.fromEntries(["beam", "polygraf", "rimbal", "nordlys"].map((c) => [c, revision(c)]));
     const polygrafImages = images("polygraf");
     // Polygraf's namespace gets no room for one more pod, so its upgraded pods can never start

@@ -1,32 +1,10 @@
 import * as assert from "assert";
-import { Readable } from "stream";
 import { main as cli } from "../../automation/cli";
-import { CommandIO, UsageError } from "../../automation/commands/common";
+import { UsageError } from "../../automation/commands/common";
 import { parseStackArgs, STACK_COMMANDS, StackCommand } from "../../automation/commands/stack-args";
 import { parseSetting, qualifyKey } from "../../automation/config-settings";
 import { customerTargets } from "../../automation/operations";
-
-interface Captured {
-  io: CommandIO;
-  out: () => string;
-  err: () => string;
-}
-
-function memoryIO(interactive = false): Captured {
-  let out = "";
-  let err = "";
-  return {
-    io: {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
-      stdin: Readable.from([]),
-      env: {},
-      interactive,
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { memoryIO } from "./command-io";
 
 function usageError(f: () => unknown, pattern: RegExp): void {
   assert.throws(f, (e: unknown) => e instanceof UsageError && pattern.test(e.message));
@@ -204,7 +182,7 @@ describe("es1 stack commands: --customer and --platform-version", function () {
 describe("es1 stack commands: refusals before any stack is opened", function () {
   it("refuses up and destroy without --yes when nobody can confirm (exit 2)", async function () {
     for (const command of ["up", "destroy"]) {
-      const c = memoryIO(false);
+      const c = memoryIO();
       assert.strictEqual(await cli([command, "--stack", "s"], c.io), 2, command);
       assert.match(c.err(), /refusing to (deploy|destroy) without --yes: standard input is not a terminal/);
       assert.strictEqual(c.out(), "");

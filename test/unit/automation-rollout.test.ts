@@ -2,7 +2,6 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Readable } from "stream";
 import { main as cli } from "../../automation/cli";
 import { UsageError } from "../../automation/commands/common";
 import { parseRolloutArgs, parseWaves } from "../../automation/commands/rollout-args";
@@ -18,6 +17,7 @@ import {
   WaveUpdate,
 } from "../../automation/rollout";
 import { ExitCode } from "../../automation/report";
+import { memoryIO } from "./command-io";
 
 function usageError(f: () => unknown, pattern: RegExp): void {
   assert.throws(f, (e: unknown) => e instanceof UsageError && pattern.test(e.message));
@@ -97,21 +97,13 @@ describe("es1 rollout: arguments", function () {
   });
 
   it("exits 2 without --yes when nobody can confirm, with one JSON document under --json", async function () {
-    let out = "";
-    let err = "";
-    const io = {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
-      stdin: Readable.from([]),
-      env: {},
-      interactive: false,
-    };
+    const c = memoryIO();
     const argv = ["rollout", "--stack", "s", "--platform-version", "1.0.0", "--waves", "a"];
-    assert.strictEqual(await cli(argv, io), 2);
-    assert.match(err, /refusing to roll out without --yes/);
-    assert.strictEqual(out, "");
-    assert.strictEqual(await cli([...argv, "--json"], io), 2);
-    const doc = JSON.parse(out) as { operation: string; exitCode: number; errors: string[] };
+    assert.strictEqual(await cli(argv, c.io), 2);
+    assert.match(c.err(), /refusing to roll out without --yes/);
+    assert.strictEqual(c.out(), "");
+    assert.strictEqual(await cli([...argv, "--json"], c.io), 2);
+    const doc = JSON.parse(c.out()) as { operation: string; exitCode: number; errors: string[] };
     assert.strictEqual(doc.operation, "rollout");
     assert.strictEqual(doc.exitCode, 2);
     assert.match(doc.errors[0], /without --yes/);

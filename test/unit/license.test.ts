@@ -3,9 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Readable } from "stream";
 import { main as cli } from "../../automation/cli";
-import { CommandIO } from "../../automation/commands/common";
 import { licenseCommand } from "../../automation/commands/license";
 import {
   canonicalJson,
@@ -20,6 +18,7 @@ import {
   MalformedLicenseError,
   verifyLicense,
 } from "../../platform/license";
+import { memoryIO } from "./command-io";
 
 const k1 = generateKeyPair("es1-2026");
 const k2 = generateKeyPair("es1-2027");
@@ -325,27 +324,6 @@ describe("licenses", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-
-interface Captured {
-  io: CommandIO;
-  out: () => string;
-  err: () => string;
-}
-
-function memoryIO(opts: { stdin?: string; env?: Record<string, string> } = {}): Captured {
-  let out = "";
-  let err = "";
-  return {
-    io: {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
-      stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
-      env: opts.env ?? {},
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 async function run(argv: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
   const c = memoryIO(opts);

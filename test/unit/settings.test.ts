@@ -61,6 +61,14 @@ describe("Settings", () => {
     assert.match(msg, /use one of: existing/);
   });
 
+  it("waits 600 s for a customer platform by default and takes 10 to 3600", () => {
+    assert.strictEqual(parse({}).platformTimeoutSeconds, 600);
+    assert.strictEqual(parse({ platformTimeoutSeconds: 45 }).platformTimeoutSeconds, 45);
+    const msgs = problems({ platformTimeoutSeconds: 5 });
+    assert.strictEqual(msgs.length, 1, msgs.join("\n"));
+    assert.match(msgs[0], /'es1:platformTimeoutSeconds'.*10.*3600/);
+  });
+
   it("refuses an unknown environment and sizing profile", () => {
     const msgs = problems({ environment: "production", sizing: "huge" });
     assert.strictEqual(msgs.length, 2, msgs.join("\n"));
