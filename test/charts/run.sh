@@ -7,7 +7,7 @@ bash scripts/tools.sh helm lint >&2 || exit 1
 PATH=$(bash scripts/tools.sh bin):$PATH
 # Rendered objects are validated by a real API server (server-side dry run), offline: the e2e
 # tier's local cluster.
-export ES1_CLUSTER_NAME=es1-e2e
+export ES1_CLUSTER_NAME=${ES1_E2E_CLUSTER:-es1-e2e}
 cluster_log=$(mktemp)
 bash scripts/cluster.sh up >"$cluster_log" 2>&1 || {
   cat "$cluster_log" >&2

@@ -2,8 +2,11 @@ import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/paths";
 
-/** The kwok cluster the e2e tier runs on: its own, so a developer's `local` deploy is untouched. */
-export const E2E_CLUSTER = "es1-e2e";
+/**
+ * The kwok cluster the e2e tier runs on: its own, so a developer's `local` deploy is untouched.
+ * `ES1_E2E_CLUSTER` names another, so two test runs on one machine do not share namespaces.
+ */
+export const E2E_CLUSTER = process.env.ES1_E2E_CLUSTER || "es1-e2e";
 
 const env = { ...process.env, ES1_CLUSTER_NAME: E2E_CLUSTER };
 
