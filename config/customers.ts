@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { show } from "./errors";
-import { isPlainObject, PlainObject, Reader } from "./reader";
+import { isPlainObject, joinPath, noValue, PlainObject, Reader, withoutNulls } from "./reader";
 import { SIZING_PROFILES, SizingProfile } from "./settings";
 
 /** Where customer files live: `customers/<name>.yaml`, assets in `customers/<name>/`. */
@@ -130,7 +130,9 @@ function parseCustomer(
   }
   let loaded: unknown;
   try {
-    loaded = yaml.load(fs.readFileSync(file, "utf8"));
+    loaded = withoutNulls(yaml.load(fs.readFileSync(file, "utf8")), (p) =>
+      r.fail(joinPath(key, p), noValue(`${CUSTOMERS_DIR}/${name}.yaml`)),
+    );
   } catch (e) {
     r.fail(key, `${CUSTOMERS_DIR}/${name}.yaml is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
     return undefined;
@@ -240,7 +242,8 @@ export function parseCustomers(
   projectDir: string,
   isSecret: (key: string) => boolean,
 ): { customers: CustomerSettings[]; licensing: LicenseSettings } {
-  const raw = r.raw("customers");
+  // `acme:` with nothing under it (map form) is "no overrides", as documented.
+  const raw = r.raw("customers", (p) => p.length === 1);
   const entries: [string, PlainObject][] = [];
   if (Array.isArray(raw)) {
     const seen = new Set<string>();

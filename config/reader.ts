@@ -14,6 +14,55 @@ export function isPlainObject(v: unknown): v is PlainObject {
 }
 
 /**
+ * Why a key YAML left without a value is refused, naming the file when it is not stack
+ * config. `primaryColor: #0b6e4f` is a comment, not a colour: taking the null as "unset" would
+ * quietly deploy the default instead.
+ */
+export function noValue(file?: string): string {
+  return (
+    `the key has no value${file ? ` in ${file}` : ""}: YAML reads an empty value, or an unquoted one ` +
+    `starting with '#', as null; quote the value (e.g. "#0b6e4f") or remove the key`
+  );
+}
+
+/** Where the value of a config key may be null on purpose (a path below the key, e.g. ["acme"]). */
+export type NullAllowed = (path: readonly string[]) => boolean;
+
+/**
+ * Calls `report` for every null inside `value` and returns a copy without them, so the parsers
+ * downstream see those keys as unset and report nothing twice.
+ */
+export function withoutNulls(
+  value: unknown,
+  report: (path: string[]) => void,
+  allowed: NullAllowed = () => false,
+  at: string[] = [],
+): unknown {
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    value.forEach((v, i) => {
+      const p = [...at, `[${i}]`];
+      if (v === null && !allowed(p)) report(p);
+      else out.push(withoutNulls(v, report, allowed, p));
+    });
+    return out;
+  }
+  if (!isPlainObject(value)) return value;
+  const out: PlainObject = {};
+  for (const [k, v] of Object.entries(value)) {
+    const p = [...at, k];
+    if (v === null && !allowed(p)) report(p);
+    else out[k] = withoutNulls(v, report, allowed, p);
+  }
+  return out;
+}
+
+/** `a.b[0].c` from the segments withoutNulls reports. */
+export function joinPath(base: string, path: readonly string[]): string {
+  return path.reduce((acc, seg) => (seg.startsWith("[") || acc === "" ? acc + seg : `${acc}.${seg}`), base);
+}
+
+/**
  * Reads and checks config values, collecting every problem instead of stopping at the first,
  * with keys spelled the way a user sets them (`es1:cluster.provider`).
  */
@@ -33,8 +82,18 @@ export class Reader {
     this.errors.push(new ConfigError(this.key(path), problem));
   }
 
-  raw(key: string): unknown {
-    return this.source.get(key);
+  /**
+   * The value of a top-level key, undefined when unset. A key YAML left empty (null, or the empty
+   * string Pulumi makes of a top-level null), and any null inside the value except where
+   * `nullAllowed` says so, is refused (noValue) and read as unset.
+   */
+  raw(key: string, nullAllowed?: NullAllowed): unknown {
+    const value = this.source.get(key);
+    if (value === null || value === "") {
+      this.fail(key, noValue());
+      return undefined;
+    }
+    return withoutNulls(value, (p) => this.fail(joinPath(key, p), noValue()), nullAllowed);
   }
 
   /** A nested object (or top-level key); undefined when unset, `{}` after an error. */
