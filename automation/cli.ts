@@ -10,6 +10,10 @@ function stack(command: StackCommand): Command {
 }
 
 const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = {
+  charts: {
+    summary: "pull the pinned charts into a mirror directory, push one to an OCI registry (docs/airgap.md)",
+    run: async (argv, io) => (await import("./commands/charts")).chartsCommand(argv, io),
+  },
   license: {
     summary: "create signing keys, issue and verify ES1 licenses (docs/licensing.md)",
     run: licenseCommand,
