@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ExistingClusterSettings } from "../config";
-import { Cluster, NODE_POOLS } from "./types";
+import { Cluster, NODE_POOLS, PROVIDER_SETTINGS } from "./types";
 
 /**
  * Adopts a cluster that already exists, from a kubeconfig file, a kubeconfig secret, or the
@@ -20,7 +20,7 @@ export class ExistingCluster extends pulumi.ComponentResource {
         context: args.context,
         // A new token or certificate in the kubeconfig must not replace every resource.
         clusterIdentifier: `existing/${args.name}`,
-        enableServerSideApply: true,
+        ...PROVIDER_SETTINGS,
       },
       { parent: this },
     );

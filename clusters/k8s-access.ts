@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PROVIDER_SETTINGS } from "./types";
 
 /** A client-go exec credential plugin: the CLI that hands kubectl (and Pulumi) a fresh token. */
 export interface ExecCredential {
@@ -65,7 +66,7 @@ export function clusterProvider(
 ): k8s.Provider {
   return new k8s.Provider(
     name,
-    { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterId, enableServerSideApply: true },
+    { kubeconfig: args.kubeconfig, clusterIdentifier: args.clusterId, ...PROVIDER_SETTINGS },
     opts,
   );
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CloudName, Cluster, NodePoolPlacement, PoolName } from "./types";
+import { CloudName, Cluster, NodePoolPlacement, PoolName, PROVIDER_SETTINGS } from "./types";
 
 /**
  * The Cluster contract as a stack output (`platformCluster`, a secret because of the kubeconfig),
@@ -41,7 +41,7 @@ export function clusterFromReference(pc: PlatformCluster): Cluster {
     context: pc.context,
     // The same identity as in the owning stack: a refreshed kubeconfig replaces nothing.
     clusterIdentifier: pc.cloud === "existing" ? `existing/${pc.name}` : pc.name,
-    enableServerSideApply: true,
+    ...PROVIDER_SETTINGS,
   });
   return { ...pc, provider, kubeconfig };
 }

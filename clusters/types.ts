@@ -28,6 +28,19 @@ export const NODE_POOLS: Record<PoolName, NodePoolPlacement> = {
 };
 
 /**
+ * Settings every Kubernetes provider of the program shares. Secrets and ConfigMaps are updated in
+ * place: by default the provider replaces one whenever its data changes, and as every name here
+ * is fixed that means delete, then create, so a shared Secret (es1-redis-users gains a key per
+ * customer) would be briefly absent on a running cluster. A replacement restarts no pod either
+ * (Kubernetes does not restart pods for a changed Secret), so it would add only that gap.
+ */
+export const PROVIDER_SETTINGS = {
+  enableServerSideApply: true,
+  enableSecretMutable: true,
+  enableConfigMapMutable: true,
+} as const;
+
+/**
  * What every cluster provider hands to the rest of the program. Nothing outside clusters/ knows
  * which cloud it runs on.
  */
