@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
 import { CustomerSettings, LicenseSettings } from "../config/customers";
 import { CustomerAccess, InfrastructureEndpoints } from "../infrastructure";
-import { helmRelease, localChart } from "../lib/release";
+import { helmRelease } from "../lib/release";
+import { platformChart } from "./chart-version";
 import { LicensedCustomer } from "./license/deploy-gate";
 import { PLATFORM_SIZING } from "./sizing";
 import { customerObjects, PLATFORM_CHILDREN, PLATFORM_RELEASE, platformValues } from "./values";
@@ -159,7 +160,8 @@ export class CustomerPlatform extends pulumi.ComponentResource {
 
     for (const w of licensed.warnings) pulumi.log.warn(w, this);
 
-    const chart = localChart("platform/chart");
+    // Its appVersion is the customer's platform version, so `helm list` shows what runs.
+    const chart = platformChart(c.platformVersion);
     const release = helmRelease(
       {
         name: PLATFORM_RELEASE,
