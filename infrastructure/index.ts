@@ -21,6 +21,7 @@ import {
 import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
 import { baseValues } from "./values/base";
 import { CustomerData, fractionOf, VALUES, ValuesContext, volumeSize } from "./values";
+import { airflowStatsdMonitor } from "./values/airflow";
 import { GRAFANA_CLAIM } from "./values/monitoring";
 import { LANGFLOW_CLAIM } from "./values/langflow";
 import { MLFLOW_ARTIFACTS_CLAIM } from "./values/mlflow";
@@ -94,7 +95,8 @@ const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   postgresql: ["postgresql-operator", "monitoring-crds"],
   redis: ["monitoring-crds"],
   "monitoring-crds": [],
-  monitoring: ["monitoring-crds"],
+  // With cert-manager in the stack, the webhook certificates come from it (values/monitoring.ts).
+  monitoring: ["monitoring-crds", "cert-manager"],
   airflow: ["postgresql", "redis", "monitoring-crds"],
   ollama: [],
   mlflow: ["postgresql", "monitoring-crds"],
@@ -170,6 +172,7 @@ export function valuesContext(
     registry: settings.airgap.registry,
     imagePullSecrets: settings.airgap.imagePullSecrets,
     monitoring: c.monitoring.enabled,
+    certManager: plannedReleases(settings).includes("cert-manager"),
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
@@ -458,6 +461,18 @@ export class Infrastructure extends pulumi.ComponentResource {
           provider: cluster.provider,
         },
         { parent: partOf(entry.component), dependsOn, protect: isProtected(key, settings) },
+      );
+    }
+
+    // The Airflow chart has no ServiceMonitor of its own; Prometheus finds its StatsD exporter
+    // through ours. It needs the Prometheus Operator CRDs and selects the chart's Service.
+    const monitor = airflowStatsdMonitor(ctx);
+    if (monitor) {
+      const waitFor = (["monitoring-crds", "airflow"] as const).flatMap((k) => this.releases[k] ?? []);
+      new k8s.apiextensions.CustomResource(
+        monitor.metadata.name,
+        { ...monitor, metadata: { ...monitor.metadata, namespace } },
+        { parent: partOf("airflow"), provider: cluster.provider, dependsOn: [this.namespace, ...waitFor] },
       );
     }
 

@@ -1,5 +1,6 @@
 import { JsonObject } from "../../lib/json";
-import { SECRETS } from "../layout";
+import { releaseName } from "../catalog";
+import { INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
 import { fractionOf, image, infraPlacement, resources, ValuesContext, volumeSize } from "./context";
 
 /**
@@ -38,10 +39,13 @@ export function airflowValues(ctx: ValuesContext): JsonObject {
     createUserJob: { enabled: false, useHelmHooks: false },
     scheduler: { resources: res },
     apiServer: { resources: res },
+    // Chart 1.20+ reads Celery workers' settings under workers.celery (workers.* is deprecated).
     workers: {
-      replicas: size.replicas,
-      resources: res,
-      persistence: { enabled: true, size: volumeSize(ctx, "airflow"), storageClassName: ctx.storageClass },
+      celery: {
+        replicas: size.replicas,
+        resources: res,
+        persistence: { enabled: true, size: volumeSize(ctx, "airflow"), storageClassName: ctx.storageClass },
+      },
     },
     triggerer: {
       resources: res,
@@ -51,8 +55,42 @@ export function airflowValues(ctx: ValuesContext): JsonObject {
         storageClassName: ctx.storageClass,
       },
     },
-    statsd: { enabled: true, serviceMonitor: { enabled: ctx.monitoring } },
+    // The chart has no ServiceMonitor of its own: airflowStatsdMonitor scrapes this exporter.
+    statsd: { enabled: true },
     // No usage reports to the Airflow project: installs must work without internet access.
     config: { usage_data_collection: { enabled: "False" } },
+  };
+}
+
+/** A namespaced custom resource as plain data, for Pulumi to create. */
+export interface CustomResourceData {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: JsonObject;
+}
+
+/**
+ * The ServiceMonitor for Airflow's StatsD exporter, or undefined when nothing would read it
+ * (monitoring or Airflow off). The chart (1.21.0) labels its statsd Service `tier: airflow`,
+ * `component: statsd`, `release: <release>` and names the metrics port `statsd-scrape`
+ * (templates/statsd/statsd-service.yaml); the exporter serves /metrics.
+ */
+export function airflowStatsdMonitor(ctx: ValuesContext): CustomResourceData | undefined {
+  if (!ctx.monitoring || !ctx.components.airflow.enabled) return undefined;
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: {
+      name: "es1-airflow-statsd",
+      namespace: INFRASTRUCTURE_NAMESPACE,
+      labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
+    },
+    spec: {
+      selector: {
+        matchLabels: { tier: "airflow", component: "statsd", release: releaseName("airflow") },
+      },
+      endpoints: [{ port: "statsd-scrape", path: "/metrics" }],
+    },
   };
 }

@@ -21,6 +21,8 @@ export interface ValuesContext {
   imagePullSecrets: string[];
   /** The Prometheus Operator CRDs are installed, so charts may create ServiceMonitors. */
   monitoring: boolean;
+  /** This stack installs cert-manager (es1-cert-manager), so charts may ask it for certificates. */
+  certManager: boolean;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /**

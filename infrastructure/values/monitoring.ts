@@ -27,6 +27,17 @@ export function monitoringCrdsValues(): JsonObject {
 }
 
 /**
+ * Certificates of the operator's admission webhooks: from cert-manager when this stack installs it
+ * (a self-signed CA Issuer and a Certificate into Secret es1-monitoring-admission, renewed by
+ * cert-manager, CA injected into the webhook configurations), else from the chart's own hook Jobs
+ * (kube-webhook-certgen writes the Secret once and patches the CA into the webhooks).
+ */
+function admissionWebhooks(ctx: ValuesContext): JsonObject {
+  if (ctx.certManager) return { certManager: { enabled: true } };
+  return { patch: { ...infraPlacement(ctx) } };
+}
+
+/**
  * kube-prometheus-stack: Prometheus, Alertmanager and Grafana. Prometheus picks up every
  * ServiceMonitor, PodMonitor and rule of the cluster, not only those labelled for this release,
  * so the monitors of every ES1 namespace are scraped. CRDs come from their own release.
@@ -45,7 +56,7 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
     kubeEtcd: { enabled: false },
     kubeScheduler: { enabled: false },
     kubeProxy: { enabled: false },
-    prometheusOperator: { ...place, admissionWebhooks: { patch: { ...place } } },
+    prometheusOperator: { ...place, admissionWebhooks: admissionWebhooks(ctx) },
     "kube-state-metrics": { ...place },
     prometheus: {
       prometheusSpec: {

@@ -127,7 +127,7 @@ describe("infrastructure values builders", () => {
       requests: { cpu: "2", memory: "8Gi" },
       limits: { memory: SIZING.minimal.postgresql.resources.limits.memory },
     });
-    assert.strictEqual(at(VALUES.airflow(ctx), "workers.replicas"), 7);
+    assert.strictEqual(at(VALUES.airflow(ctx), "workers.celery.replicas"), 7);
   });
 
   it("gives each application its own PostgreSQL role and database, kept when the application goes", () => {
