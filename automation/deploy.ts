@@ -1,6 +1,25 @@
 // `npm run deploy -- [--stack <name>] [--preview] [--expect-no-changes]`: preview or update one
 // stack of this project with the project's own tools (no Pulumi Cloud login needed).
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { PROJECT_ROOT } from "../lib/paths";
+import { chartSource, linkLocalCharts } from "./chart-source";
 import { openStack } from "./workspace";
+
+const LOCAL_STACK = "local";
+
+/**
+ * The `local` stack needs the local cluster (Pulumi.local.yaml names its kubeconfig) and the
+ * chart mirror link its `es1:airgap.charts` names: both made here, so a deploy is one command.
+ */
+async function prepareLocal(): Promise<void> {
+  execFileSync("bash", [path.join(PROJECT_ROOT, "scripts", "cluster.sh"), "up"], {
+    stdio: ["ignore", process.stderr, process.stderr],
+  });
+  const source = await chartSource();
+  const link = linkLocalCharts(source);
+  process.stderr.write(`[deploy] charts: ${link} -> ${source.dir} (${source.kind})\n`);
+}
 
 async function main(argv: string[]): Promise<number> {
   let stackName = "local";
@@ -18,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  if (stackName === LOCAL_STACK) await prepareLocal();
   const stack = await openStack({ stackName });
   const onOutput = (s: string) => process.stderr.write(s);
   if (previewOnly) {

@@ -13,6 +13,7 @@ import { OpMap, Stack } from "@pulumi/pulumi/automation";
 import { renderStack } from "../automation/render";
 import { installOrder } from "../infrastructure";
 import { RELEASES, releaseName } from "../infrastructure/catalog";
+import { chartSource } from "../automation/chart-source";
 import { openStack } from "../automation/workspace";
 import { PROJECT_ROOT } from "../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../platform/license";
@@ -22,7 +23,6 @@ const SIZES = (process.env.BENCH_SIZES ?? "1,5,20").split(",").map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? "3");
 const EVAL_CUSTOMERS = Number(process.env.BENCH_EVAL ?? "100");
 const CLUSTER = "es1-bench";
-const STAND_INS = path.join(PROJECT_ROOT, "test", "stand-in-charts");
 const OUT = path.join(PROJECT_ROOT, "bench", "results");
 const KEY = generateKeyPair("bench");
 
@@ -85,7 +85,7 @@ async function benchStack(name: string, kubeconfig: string, customers: string[])
       "es1:cluster.name": { value: name },
       "es1:cluster.kubeconfig": { value: kubeconfig },
       "es1:cluster.context": { value: `kwok-${CLUSTER}` },
-      "es1:airgap.charts": { value: STAND_INS },
+      "es1:airgap.charts": { value: (await chartSource()).dir },
       [`es1:licensePublicKeys.${KEY.keyId}`]: { value: KEY.publicKey },
       ...Object.fromEntries(
         customers.flatMap((c) => [

@@ -13,7 +13,9 @@ import { SecretsInitReport } from "../../automation/secrets";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { E2E_CLUSTER, eventually, getObject, mustGet } from "./kube";
 import { SECRET_NAMES } from "../../config/credentials";
-import { componentsOnly, openE2eStack, STAND_IN_CHARTS } from "./stack";
+import { chartSource } from "../../automation/chart-source";
+import { CATALOG } from "../../infrastructure/catalog";
+import { componentsOnly, openE2eStack } from "./stack";
 
 /** The pipeline tests are about the es1 command: PostgreSQL alone keeps them quick. */
 const ONLY_POSTGRESQL = componentsOnly(["postgresql"]);
@@ -38,6 +40,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
   let work: string;
   let env: Record<string, string>;
   let stack: Stack;
+  let charts: string;
 
   /** Runs `es1 ...` as a CI job would: another directory, stdin not a terminal. */
   function es1(...args: string[]): Run {
@@ -74,6 +77,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
 
   before(async function () {
     ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, ONLY_POSTGRESQL));
+    charts = (await chartSource()).dir;
     work = fs.mkdtempSync(path.join(os.tmpdir(), "es1-pipeline-job-"));
   });
 
@@ -89,7 +93,8 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     for (const dir of [backend, work]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("previews with --json: one document on stdout, creates counted per type; --set is stored", function () {
+  it("previews with --json: one document on stdout, creates counted per type; --set is not stored", function () {
+    const before = fs.readFileSync(STACK_FILE);
     const r = es1("preview", "--stack", STACK, "--set", "sizing=minimal", "--json");
     assert.strictEqual(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as OperationReport;
@@ -102,7 +107,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     assert.deepStrictEqual(doc.changes["kubernetes:core/v1:Namespace"], { create: 1 });
     assert.deepStrictEqual([doc.failed, doc.errors], [[], []]);
     assert.match(r.stderr, /Previewing update/, "human progress goes to stderr");
-    assert.match(fs.readFileSync(STACK_FILE, "utf8"), /es1:sizing: minimal/);
+    assert.deepStrictEqual(fs.readFileSync(STACK_FILE), before, "preview changed the stack's config");
   });
 
   it("exits 2 for a bad flag, a stack that does not exist, and up without --yes", function () {
@@ -152,8 +157,8 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     assert.deepStrictEqual([second.created, second.kept], [[], SECRET_NAMES]);
   });
 
-  it("deploys with up --yes --json; outputs are there and no secret is", async function () {
-    const r = es1("up", "--stack", STACK, "--yes", "--json");
+  it("deploys with up --yes --json; outputs are there and no secret is; --set is stored", async function () {
+    const r = es1("up", "--stack", STACK, "--set", "sizing=minimal", "--yes", "--json");
     assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const doc = JSON.parse(r.stdout) as OperationReport;
     assert.deepStrictEqual([doc.operation, doc.status], ["up", "succeeded"]);
@@ -166,6 +171,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       secrets: { postgresqlSuperuser: "es1-postgresql-superuser" },
     });
     assert.strictEqual(doc.outputs.cloud, "existing");
+    assert.match(fs.readFileSync(STACK_FILE, "utf8"), /es1:sizing: minimal/);
 
     const password = superuserPassword();
     // The credential secrets init generated is the one deployed, and it was never printed.
@@ -190,7 +196,6 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       "es1:sizing=default",
       "--expect-no-changes",
     );
-    await stack.setConfig("es1:sizing", { value: "minimal" });
     // The profile shows in es1-base's install record and in the PostgreSQL cluster's size.
     assert.deepStrictEqual(changed.changes["kubernetes:helm.sh/v3:Release"], { update: 2, same: 1 });
     assert.match(changed.errors.join("\n"), /--expect-no-changes/);
@@ -207,7 +212,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
         settings: [
           { key: "es1:cluster.kubeconfig", value: kubeconfig },
           { key: "es1:cluster.context", value: `kwok-${E2E_CLUSTER}` },
-          { key: "es1:airgap.charts", value: STAND_IN_CHARTS },
+          { key: "es1:airgap.charts", value: charts },
           ...Object.entries(ONLY_POSTGRESQL).map(([key, value]) => ({ key, value })),
         ],
       }),
@@ -259,7 +264,8 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       [NS, "./infrastructure/charts/es1-base", "es1-base.yaml", "same"],
     );
     const pg = index.releases.find((x) => x.name === "es1-postgresql");
-    assert.strictEqual(pg?.chart, path.join(STAND_IN_CHARTS, "cluster"));
+    const { chart, version } = CATALOG.postgresql.chart;
+    assert.strictEqual(pg?.chart, path.join(charts, `${chart}-${version}.tgz`));
     for (const x of index.releases) {
       const rendered = fs.readFileSync(path.join(out, x.file), "utf8");
       assert.ok(!rendered.includes(superuserPassword()), `the superuser password is in ${x.file}`);

@@ -2,13 +2,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
+import { chartSource } from "../../automation/chart-source";
 import { openStack } from "../../automation/workspace";
 import { COMPONENTS, ComponentName } from "../../config/sizing";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { clusterUp, E2E_CLUSTER } from "./kube";
-
-/** The chart mirror every e2e stack installs from: the project's stand-ins of the upstream charts. */
-export const STAND_IN_CHARTS = path.join(PROJECT_ROOT, "test", "stand-in-charts");
 
 /** Config that switches every shared component off except `keep` (tests that are about something else). */
 export function componentsOnly(keep: readonly ComponentName[]): Record<string, string> {
@@ -48,7 +46,8 @@ export async function openE2eStack(
     "es1:cluster.name": stackName,
     "es1:cluster.kubeconfig": kubeconfig,
     "es1:cluster.context": `kwok-${E2E_CLUSTER}`,
-    "es1:airgap.charts": STAND_IN_CHARTS,
+    // The real upstream archives, through the directory mirror an air-gapped site uses.
+    "es1:airgap.charts": (await chartSource()).dir,
     ...extraConfig,
   };
   await stack.setAllConfig(
