@@ -35,7 +35,7 @@ running() {
 }
 
 write_config() {
-  local bin=$1 cfg=$KWOK_WORKDIR/kwokctl.yaml
+  local bin=$1 cfg=$KWOK_WORKDIR/$NAME.wanted.yaml
   mkdir -p "$KWOK_WORKDIR"
   # Every binary is a local path, so kwokctl links them instead of downloading anything;
   # bindAddress keeps the control plane on loopback (kwokctl's default is 0.0.0.0).
@@ -52,6 +52,15 @@ options:
   kwokControllerBinary: $bin/kwok
   etcdBinary: $bin/etcd
   kubectlBinary: $bin/kubectl
+# No process serves the admission webhooks that charts register (CloudNativePG, cert-manager, the
+# ClickHouse and Prometheus operators): the API server skips webhooks instead of failing every
+# request they match. Other admission (Pod Security, ValidatingAdmissionPolicy, quotas) stays on.
+# docs/toolchain.md lists the webhooks this leaves unexercised.
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+      - key: disable-admission-plugins
+        value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook
 EOF
   echo "$cfg"
 }
@@ -122,14 +131,16 @@ up() {
   local bin cfg
   bin=$(tools_bin)
   export PATH=$bin:$PATH
-  if running; then
+  cfg=$(write_config "$bin")
+  # A cluster made from another configuration (an older version of this script) is recreated.
+  if running && cmp -s "$cfg" "$KWOK_WORKDIR/$NAME.kwokctl.yaml"; then
     log "cluster '$NAME' is already running"
   else
-    cfg=$(write_config "$bin")
     # A cluster left half-made by an earlier run (or a machine restart) is recreated.
     kwokctl delete cluster --name "$NAME" >/dev/null 2>&1 || true
     log "creating cluster '$NAME' (kube $KUBE_VERSION, kwok $KWOK_VERSION)"
     kwokctl create cluster --name "$NAME" --config "$cfg" --kubeconfig "$KUBECONFIG_FILE" --wait 5m >&2
+    cp "$cfg" "$KWOK_WORKDIR/$NAME.kwokctl.yaml"
   fi
   apply_nodes
   storage
@@ -145,7 +156,7 @@ down() {
   if command -v kwokctl >/dev/null; then
     kwokctl delete cluster --name "$NAME" --kubeconfig "$KUBECONFIG_FILE" >&2 || true
   fi
-  rm -f "$KUBECONFIG_FILE"
+  rm -f "$KUBECONFIG_FILE" "$KWOK_WORKDIR/$NAME.kwokctl.yaml"
   log "cluster '$NAME' deleted"
 }
 
