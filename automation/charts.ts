@@ -852,7 +852,12 @@ export async function pullCharts(opts: PullOptions): Promise<PullResult> {
         return;
       }
       const repo = overrides.get(normalizeRepo(c.repo)) ?? normalizeRepo(c.repo);
-      const got = await fetchChart(c, repo, helm, registry);
+      const got = await fetchChart(c, repo, helm, registry).catch((e: unknown) => {
+        // Errors about a whole repository (unreachable, no index) say which chart needed it.
+        const what = `${c.chart} ${c.version}`;
+        if (!(e instanceof ChartsError) || e.message.startsWith(what)) throw e;
+        throw new ChartsError(`${what}: ${e.message}`);
+      });
       checkArchive(got.data, c, `${file} from ${got.source}`);
       fs.writeFileSync(target, got.data);
       sums.set(file, sha256(got.data));
