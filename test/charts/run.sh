@@ -131,5 +131,45 @@ check "refuses a missing customer name" refused helm template x "$platform" -f "
 check "refuses a missing license Secret" refused helm template x "$platform" -f "$vals/all-on.yaml" --set license.secretName=
 check "refuses ingress without hosts" refused helm template x "$platform" -f "$vals/agents-off.yaml" --set ingress.enabled=true
 
+echo "upstream charts with the program's values"
+# Every real chart archive users install (the mirror automation/chart-source.ts picks), rendered
+# with exactly the values the program gives its release (test/charts/program-values.ts) over a
+# matrix of stack configs, against the Kubernetes version and API groups the cluster would serve.
+# A schema or template error fails the (release, case). Identical (release, values, API groups)
+# render once and count for every case that produces them.
+mirror=$(node_modules/.bin/ts-node -T automation/chart-source.ts) || exit 1
+kube_version=$(. scripts/versions.env && echo "$KUBE_VERSION")
+values=$out/program-values
+node_modules/.bin/ts-node -T test/charts/program-values.ts write "$mirror" "$values" || exit 1
+# render_upstream ROW: helm template of one renders.tsv row into <n>.yaml, helm's messages into
+# <n>.err, its exit status into <n>.rc.
+render_upstream() {
+  local file name chart apis base a args=()
+  IFS=$'\t' read -r file _ name chart apis _ <<<"$1"
+  base=$values/${file%.json}
+  IFS=, read -ra a <<<"$apis"
+  for api in "${a[@]}"; do args+=(--api-versions "$api"); done
+  helm template "$name" "$chart" --namespace es1-infrastructure --kube-version "$kube_version" \
+    "${args[@]}" -f "$values/$file" >"$base.yaml" 2>"$base.err"
+  echo $? >"$base.rc"
+}
+export -f render_upstream
+export values kube_version
+started=$SECONDS
+xargs -d '\n' -P "${ES1_CHARTS_JOBS:-2}" -I{} bash -c 'render_upstream "$1"' _ {} <"$values/renders.tsv"
+# rendered N: helm's messages for render N; fails when helm did.
+rendered() {
+  cat "$values/$1.err"
+  [ "$(cat "$values/$1.rc")" = 0 ]
+}
+while IFS=$'\t' read -r file key _ _ _ cases; do
+  IFS=';' read -ra list <<<"$cases"
+  for c in "${list[@]}"; do check "$key: $c" rendered "${file%.json}"; done
+done <"$values/renders.tsv"
+echo "  ($(wc -l <"$values/renders.tsv") renders in $((SECONDS - started)) s)"
+mapfile -t airflow_renders < <(awk -F'\t' '$2 == "airflow" { sub(/\.json$/, ".yaml", $1); print ENVIRON["values"] "/" $1 }' "$values/renders.tsv")
+check "airflow: the program's ServiceMonitor selects the chart's statsd Service and scrape port" \
+  node_modules/.bin/ts-node -T test/charts/program-values.ts selects "$values/airflow-statsd-monitor.json" "${airflow_renders[@]}"
+
 echo "charts: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
