@@ -538,7 +538,7 @@ describe("es1 license", () => {
     assert.match(help.out(), /es1 license keygen --key-id <id> --out <dir>/);
     const unknown = memoryIO();
     assert.strictEqual(await cli(["deploy-everything"], unknown.io), 2);
-    assert.match(unknown.err(), /^es1: unknown command 'deploy-everything'\n.*commands:\n {2}license/s);
+    assert.match(unknown.err(), /^es1: unknown command 'deploy-everything'\n.*commands:\n.*\n {2}license /s);
     assert.strictEqual(await cli([], memoryIO().io), 2);
   });
 });
