@@ -104,8 +104,10 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
         rootUserSecretKey: "root-user",
         rootPasswordSecretKey: "root-password",
       },
+      // The SeaweedFS chart takes one image for all its servers, at its top level (allInOne
+      // has no image key of its own).
+      image: imageParts(ctx, "docker.io/chrislusf/seaweedfs"),
       allInOne: {
-        image: imageParts(ctx, "docker.io/chrislusf/seaweedfs"),
         data: { size: storage, storageClass: ctx.storageClass },
         // SeaweedFS reads its identities (our root user and password) from this Secret's
         // `seaweedfs_s3_config` key; Pulumi writes it.

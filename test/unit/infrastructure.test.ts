@@ -66,7 +66,7 @@ const IMAGE_KEYS: Record<ReleaseKey, string[]> = {
     "langfuse.worker.image.repository",
     "clickhouse.cluster.image.repository",
     "clickhouse.keeper.image.repository",
-    "s3.allInOne.image.registry",
+    "s3.image.registry",
   ],
 };
 
