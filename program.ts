@@ -7,7 +7,15 @@ import { ConfigError, ConfigErrors } from "./config/errors";
 import { CustomerAccess, Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
 import { resolveCharts } from "./infrastructure/catalog";
 import { CustomerOutputs, CustomerPlatform } from "./platform";
-import { checkLicenses, LicensedCustomer } from "./platform/license/deploy-gate";
+import { platformChart } from "./platform/chart-version";
+import {
+  DeployedPlatform,
+  DeployedRecord,
+  downgradeErrors,
+  heldWarning,
+  holdAsDeployed,
+} from "./platform/deployed";
+import { gateLicenses, heldLicense, LicensedCustomer } from "./platform/license/deploy-gate";
 
 /** Customer access as a stack output: plain strings, the whole of it secret. */
 type CustomerAccessOutput = Record<
@@ -43,19 +51,57 @@ function platforms(
 ): Record<string, CustomerOutputs> {
   const out: Record<string, CustomerOutputs> = {};
   for (const [name, l] of licensed) {
-    const platform = new CustomerPlatform(name, {
-      licensed: l,
-      licensing: settings.licensing,
-      cluster,
-      endpoints,
-      access: access(name),
-      registry: settings.airgap.registry,
-      imagePullSecrets: settings.airgap.imagePullSecrets,
-      monitoring: endpoints.services.prometheus !== undefined,
-      timeoutSeconds: settings.platformTimeoutSeconds,
-      dependsOn,
-    });
+    const held = l.held !== undefined;
+    const platform = new CustomerPlatform(
+      name,
+      {
+        licensed: l,
+        licensing: settings.licensing,
+        cluster,
+        endpoints,
+        access: access(name),
+        registry: settings.airgap.registry,
+        imagePullSecrets: settings.airgap.imagePullSecrets,
+        monitoring: endpoints.services.prometheus !== undefined,
+        timeoutSeconds: settings.platformTimeoutSeconds,
+        dependsOn,
+      },
+      // A held customer's resources keep their deployed inputs: nothing of it changes.
+      held ? { transformations: [holdAsDeployed] } : undefined,
+    );
     out[name] = platform.outputs;
+  }
+  return out;
+}
+
+/**
+ * The customers to deploy: those whose license passes, and those held back (a refused license,
+ * already deployed: their platform stays exactly as it is). Refuses the whole run instead under
+ * `es1:licensePolicy: strict`, and without a record of the deployment (`pulumi up` run directly
+ * cannot tell a deployed customer from a new one). Refuses a platform version lower than the
+ * deployed one unless the record allows it.
+ */
+function customersToDeploy(
+  settings: Settings,
+  record: DeployedRecord | undefined,
+): Map<string, LicensedCustomer> {
+  const gate = gateLicenses(settings.customers, settings.licensing);
+  if (gate.refused.length > 0 && (settings.licensing.policy === "strict" || record === undefined))
+    throw new ConfigErrors(gate.refused.map((r) => r.error));
+  const planned = Object.fromEntries(
+    [...gate.licensed].map(([name, l]) => [
+      name,
+      l.customer.platformVersion ?? platformChart(undefined).appVersion ?? "",
+    ]),
+  );
+  const downgrades = downgradeErrors(planned, record);
+  if (downgrades.length > 0) throw new ConfigErrors(downgrades);
+  const out = new Map(gate.licensed);
+  for (const r of gate.refused) {
+    const deployed: DeployedPlatform | undefined = record?.customers[r.customer.name];
+    pulumi.log.warn(heldWarning(r.customer.name, r.error, deployed));
+    if (deployed === undefined) continue;
+    out.set(r.customer.name, heldLicense(r.customer, deployed, r.error.problem));
   }
   return out;
 }
@@ -119,15 +165,19 @@ async function customerOnly(
   };
 }
 
-/** The whole ES1 installation for the current stack. */
-export async function es1(): Promise<StackOutputs> {
+/**
+ * The whole ES1 installation for the current stack. `record` is what `es1` read from the stack's
+ * last deployment (platform/deployed.ts); `pulumi up` run directly has none.
+ */
+export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
   // Parsed first: a config mistake stops the run before any resource is registered.
   const settings = loadSettings();
   const charts = settings.infrastructureStack
     ? {}
     : resolveCharts(plannedReleases(settings), settings.airgap.charts);
-  // Licenses too: a refused license stops the run before anything changes.
-  const licensed = checkLicenses(settings.customers, settings.licensing);
+  // Licenses and versions too: a refused one stops the run (or holds its customer back) before
+  // anything changes.
+  const licensed = customersToDeploy(settings, record);
   if (settings.infrastructureStack) return customerOnly(settings, settings.infrastructureStack, licensed);
 
   const cluster = createCluster(settings.cluster);

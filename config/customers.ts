@@ -231,7 +231,15 @@ export interface LicenseSettings {
   publicKeys: Record<string, string>;
   /** A license ending within this many days deploys with a warning (`es1:licenseWarningDays`). */
   warnWithinDays: number;
+  /**
+   * What a refused license stops (`es1:licensePolicy`): `hold` only that customer's platform, left
+   * as deployed while the rest of the stack deploys; `strict` the whole run.
+   */
+  policy: LicensePolicy;
 }
+
+export const LICENSE_POLICIES = ["hold", "strict"] as const;
+export type LicensePolicy = (typeof LICENSE_POLICIES)[number];
 
 /**
  * Parses `es1:customers` (a list of names, or a map of name to per-stack overrides of
@@ -303,5 +311,6 @@ export function parseCustomers(
     const c = parseCustomer(r, name, override, projectDir, licenses);
     if (c) customers.push(c);
   }
-  return { customers, licensing: { publicKeys, warnWithinDays } };
+  const policy = r.oneOf("licensePolicy", r.raw("licensePolicy"), LICENSE_POLICIES, "hold");
+  return { customers, licensing: { publicKeys, warnWithinDays, policy } };
 }

@@ -62,6 +62,7 @@ export const TOP_LEVEL_KEYS = [
   "licenses",
   "licensePublicKeys",
   "licenseWarningDays",
+  "licensePolicy",
   "infrastructureStack",
   "platformTimeoutSeconds",
 ] as const;

@@ -36,6 +36,8 @@ export interface CustomerOutputs {
   notDeployed: string[];
   /** The platform version (image tag) deployed: es1:customers.<c>.platformVersion or the chart's. */
   platformVersion: string;
+  /** Why the platform was held back as deployed (its license was refused); absent otherwise. */
+  held?: string;
 }
 
 /**
@@ -193,6 +195,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
       agents: [...licensed.agents],
       notDeployed: licensed.refused.map((r) => r.reason),
       platformVersion: c.platformVersion ?? chart.appVersion ?? "unknown",
+      ...(licensed.held !== undefined ? { held: licensed.held } : {}),
     };
     this.registerOutputs({ outputs: this.outputs, release: release.status });
   }

@@ -4,7 +4,8 @@
 import { ConfigError, ConfigErrors } from "../../config/errors";
 import { NAMESPACE } from "../../config/settings";
 import type { CustomerSettings, LicenseSettings } from "../../config/customers";
-import { AgentService, License } from "./format";
+import type { DeployedPlatform } from "../deployed";
+import { AGENT_SERVICES, AgentService, featureOf, License, LICENSE_FORMAT_VERSION } from "./format";
 import { featureGate, RefusedService } from "./gate";
 import { LicenseKeyError } from "./keys";
 import { verifyLicense } from "./license";
@@ -18,6 +19,41 @@ export interface LicensedCustomer {
   refused: RefusedService[];
   /** Warnings to show (an expiring license, refused services). */
   warnings: string[];
+  /**
+   * Why the customer is held back (its license was refused): its platform is re-registered as
+   * deployed and nothing of it changes (platform/deployed.ts).
+   */
+  held?: string;
+}
+
+/**
+ * A held-back customer as the program registers it: its deployed version, services and license
+ * as the last deployment recorded them. Its inputs are ignored in favour of the state's anyway;
+ * these keep the outputs (and any resource the state lacks) as they were.
+ */
+export function heldLicense(
+  customer: CustomerSettings,
+  deployed: DeployedPlatform,
+  reason: string,
+): LicensedCustomer {
+  const agents = AGENT_SERVICES.filter((a) => (deployed.agents ?? []).includes(a));
+  return {
+    customer: { ...customer, platformVersion: deployed.platformVersion ?? customer.platformVersion },
+    license: {
+      version: LICENSE_FORMAT_VERSION,
+      id: deployed.licenseId ?? "unknown",
+      customer: customer.name,
+      issuedAt: "unknown",
+      expiresAt: deployed.licenseExpires ?? "unknown",
+      features: agents.map(featureOf),
+      limits: {},
+      keyId: "unknown",
+    },
+    agents,
+    refused: [],
+    warnings: [],
+    held: reason,
+  };
 }
 
 function requested(c: CustomerSettings): AgentService[] {
@@ -34,7 +70,28 @@ export function checkLicenses(
   licensing: LicenseSettings,
   now: Date = new Date(),
 ): Map<string, LicensedCustomer> {
-  const errors: ConfigError[] = [];
+  const gate = gateLicenses(customers, licensing, now);
+  if (gate.refused.length > 0) throw new ConfigErrors(gate.refused.map((r) => r.error));
+  return gate.licensed;
+}
+
+/** A customer whose license the gate refused, with the error naming es1:licenses.<customer>. */
+export interface RefusedCustomer {
+  customer: CustomerSettings;
+  error: ConfigError;
+}
+
+/**
+ * Verifies the licenses of the enabled customers: those that pass with what their license allows,
+ * and those refused with why. Throws ConfigErrors only for what concerns every customer (no
+ * trusted key, a key that cannot be parsed).
+ */
+export function gateLicenses(
+  customers: readonly CustomerSettings[],
+  licensing: LicenseSettings,
+  now: Date = new Date(),
+): { licensed: Map<string, LicensedCustomer>; refused: RefusedCustomer[] } {
+  const refused: RefusedCustomer[] = [];
   const out = new Map<string, LicensedCustomer>();
   const enabled = customers.filter((c) => c.enabled);
   if (enabled.length > 0 && Object.keys(licensing.publicKeys).length === 0) {
@@ -60,7 +117,7 @@ export function checkLicenses(
     }
     if (!check.ok) {
       // The message names the customer already: "license of customer '<name>': <reason>".
-      errors.push(new ConfigError(`${NAMESPACE}:licenses.${c.name}`, check.message));
+      refused.push({ customer: c, error: new ConfigError(`${NAMESPACE}:licenses.${c.name}`, check.message) });
       continue;
     }
     const gate = featureGate(check.license, requested(c));
@@ -76,6 +133,5 @@ export function checkLicenses(
       warnings,
     });
   }
-  if (errors.length > 0) throw new ConfigErrors(errors);
-  return out;
+  return { licensed: out, refused };
 }

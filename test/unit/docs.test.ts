@@ -9,7 +9,8 @@ import { ConfigErrors, parseSettings, RESERVED_CUSTOMER_NAMES, Settings } from "
 import { redisValues } from "../../infrastructure/values/redis";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
-import { checkLicenses } from "../../platform/license/deploy-gate";
+import { heldWarning } from "../../platform/deployed";
+import { checkLicenses, gateLicenses } from "../../platform/license/deploy-gate";
 import { fencedBlocks, testBlocks } from "../markdown";
 import { contextFrom } from "./values-fixtures";
 
@@ -122,6 +123,18 @@ const CASES: Record<Doc, Record<string, () => string>> = {
       gateMessage({ beam: license("beam", "beam-20251001-3fa2c1", "2026-10-01", ["agents.crewai"]) }),
     "the expiry warning": () => beamWarnings()[0],
     "a service the license lacks": () => beamWarnings()[1],
+    "a deployed customer held back": () => {
+      const s = settings(
+        {
+          customers: ["beam"],
+          licenses: { beam: license("beam", "beam-20251001-3fa2c1", "2026-10-01", []) },
+          licensePublicKeys: { [KEY.keyId]: KEY.publicKey },
+        },
+        project({ beam: "displayName: Beam\n" }),
+      );
+      const [refused] = gateLicenses(s.customers, s.licensing, NOW).refused;
+      return heldWarning("beam", refused.error, { platformVersion: "1.4.2" });
+    },
   },
   "docs/configuration.md": {
     "an unquoted colour in stack config": () =>

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { es1, StackOutputs } from "../../program";
+import type { DeployedRecord } from "../../platform/deployed";
 import { cloudInvoke, cloudOutputs } from "./cloud-mocks";
 
 /** Pulumi's marker for a secret value on the wire. */
@@ -74,6 +75,8 @@ export async function runProgram(
     secretKeys?: string[];
     /** Outputs of other stacks, by stack name, for StackReferences (all given as secrets). */
     stackReferences?: Record<string, Record<string, unknown>>;
+    /** What `es1` tells the program about the stack's last deployment. */
+    record?: DeployedRecord;
   } = {},
 ): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
@@ -113,7 +116,7 @@ export async function runProgram(
   pulumi.runtime.setAllConfig(config, opts.secretKeys ?? []);
   let outputs: StackOutputs;
   try {
-    outputs = await es1();
+    outputs = await es1(opts.record);
   } catch (e) {
     throw new ProgramFailed(e as Error, resources);
   }
