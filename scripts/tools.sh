@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the real tools the project runs (Pulumi CLI + Node language host, the kubernetes and
-# random provider plugins, Helm, kwok, a Kubernetes control plane, kube-linter) from Go modules,
+# random provider plugins, Helm, kwok, a Kubernetes control plane, kube-linter, an OCI registry) from Go modules,
 # pinned in scripts/versions.env, into a per-user cache keyed by version. Nothing is downloaded
 # but Go modules, and a tool already built (or already on PATH at the pinned version) is reused.
 #
-#   scripts/tools.sh [all|pulumi|providers|helm|cluster|lint]...   build what is missing (default: all)
+#   scripts/tools.sh [all|pulumi|providers|helm|cluster|lint|registry]...   build what is missing (default: all)
 #   scripts/tools.sh bin                                           print the directory to put on PATH
 #   scripts/tools.sh status                                        show each tool and where it comes from
 set -euo pipefail
@@ -211,6 +211,12 @@ build_kube_linter() {
   )
 }
 
+# go-containerregistry's registry: an in-memory OCI registry on localhost, for the tests of
+# `es1 charts push` and of installs from `es1:airgap.charts: oci://…` (test/e2e/charts-mirror.test.ts).
+build_registry() {
+  GOBIN=$1 go install -trimpath -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/registry@v$GGCR_VERSION"
+}
+
 # Pulumi's Go language host (module sdk/nodejs/cmd/pulumi-language-nodejs) has no tags and none of
 # its versions is served by the module proxy here, so unless a real one is installed, the
 # project's Node.js language host goes next to the CLI, where the engine looks for it.
@@ -248,6 +254,7 @@ want_cluster() {
   ensure "kubernetes-$KUBE_VERSION" build_kube
 }
 want_lint() { on_path kube-linter "$KUBE_LINTER_VERSION" version || ensure "kube-linter-$KUBE_LINTER_VERSION" build_kube_linter; }
+want_registry() { ensure "registry-$GGCR_VERSION" build_registry; }
 
 status() {
   local f
@@ -264,7 +271,7 @@ for what in "$@"; do
       # link, the other compiles. Each chain's output is prefixed with its name.
       (want_pulumi && want_providers) > >(sed -u 's/^/[pulumi] /' >&2) 2>&1 &
       a=$!
-      (want_cluster && want_helm && want_lint) > >(sed -u 's/^/[k8s] /' >&2) 2>&1 &
+      (want_cluster && want_helm && want_lint && want_registry) > >(sed -u 's/^/[k8s] /' >&2) 2>&1 &
       b=$!
       rc=0
       wait $a || rc=1
@@ -276,10 +283,11 @@ for what in "$@"; do
     helm) want_helm ;;
     cluster) want_cluster ;;
     lint) want_lint ;;
+    registry) want_registry ;;
     bin) echo "$BIN" ;;
     status) status ;;
     *)
-      echo "tools.sh: unknown target '$what' (allowed: all, pulumi, providers, helm, cluster, lint, bin, status)" >&2
+      echo "tools.sh: unknown target '$what' (allowed: all, pulumi, providers, helm, cluster, lint, registry, bin, status)" >&2
       exit 2
       ;;
   esac
