@@ -10,6 +10,10 @@ export const E2E_CLUSTER = process.env.ES1_E2E_CLUSTER || "es1-e2e";
 
 const env = { ...process.env, ES1_CLUSTER_NAME: E2E_CLUSTER };
 
+// Real charts make large objects (Helm's release Secrets of CRD charts run to megabytes): room for
+// them, instead of spawnSync's 1 MiB that cuts the output off with an empty error.
+const maxBuffer = 256 * 1024 * 1024;
+
 /** Brings the e2e cluster up (idempotent) and returns its kubeconfig path. */
 export function clusterUp(): string {
   execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/cluster.sh"), "up"], { env, stdio: "inherit" });
@@ -29,14 +33,20 @@ export function kubectl(kubeconfig: string, ...args: string[]): string {
 
 /** helm against the cluster of `kubeconfig`; throws with helm's message when it fails. */
 export function helm(kubeconfig: string, ...args: string[]): string {
-  const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+  const r = spawnSync("helm", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", maxBuffer });
+  if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
 
 /** kubectl with `input` on its standard input (for `apply -f -`). */
 export function kubectlWithInput(kubeconfig: string, input: string | undefined, ...args: string[]): string {
-  const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input });
+  const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+    encoding: "utf8",
+    input,
+    maxBuffer,
+  });
+  if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr || r.stdout}`);
   return r.stdout;
 }
@@ -45,7 +55,9 @@ export function kubectlWithInput(kubeconfig: string, input: string | undefined, 
 export function getObject<T = Record<string, unknown>>(kubeconfig: string, ...args: string[]): T | undefined {
   const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, "get", ...args, "-o", "json"], {
     encoding: "utf8",
+    maxBuffer,
   });
+  if (r.error) throw r.error;
   if (r.status !== 0) {
     if (/NotFound|not found/.test(r.stderr)) return undefined;
     throw new Error(`kubectl get ${args.join(" ")}: ${r.stderr}`);
