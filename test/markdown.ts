@@ -11,13 +11,18 @@ export interface FencedBlock {
   text: string;
   /** 1-based line of the opening fence, for messages. */
   line: number;
+  /** The text of the last heading above the block, e.g. `4. Switch it on, preview, deploy`. */
+  heading: string;
 }
 
 /** Every fenced block of a Markdown file (path relative to the project). */
 export function fencedBlocks(relPath: string): FencedBlock[] {
   const lines = fs.readFileSync(path.join(PROJECT_ROOT, relPath), "utf8").split("\n");
   const blocks: FencedBlock[] = [];
+  let heading = "";
   for (let i = 0; i < lines.length; i++) {
+    const title = /^#+ (.*)$/.exec(lines[i]);
+    if (title) heading = title[1];
     const open = /^( *)```(.*)$/.exec(lines[i]);
     if (!open) continue;
     const indent = open[1];
@@ -27,7 +32,7 @@ export function fencedBlocks(relPath: string): FencedBlock[] {
       body.push(lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j]);
       j++;
     }
-    blocks.push({ info: open[2].trim(), text: body.join("\n"), line: i + 1 });
+    blocks.push({ info: open[2].trim(), text: body.join("\n"), line: i + 1, heading });
     i = j;
   }
   return blocks;
