@@ -32,7 +32,8 @@ const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = 
     run: async (argv, io) => (await import("./commands/rollout")).rolloutCommand(argv, io),
   },
   secrets: {
-    summary: "secrets init: generate the credentials a stack's config lacks",
+    summary:
+      "secrets init: adopt or generate the credentials a stack's config lacks; secrets rotate: replace one",
     run: async (argv, io) => (await import("./commands/stack")).secretsCommand(argv, io),
   },
 };

@@ -136,19 +136,43 @@ export function kubeAccess(text: string, context?: string, baseDir = process.cwd
   };
 }
 
-/** GET `apiPath` (e.g. /apis/apps/v1/namespaces/x/deployments) and parse the JSON answer. */
-export function kubeGet<T>(access: KubeAccess, apiPath: string, timeoutMs = 15_000): Promise<T> {
+/** An answer of the API server with an error status (401 when the credentials have expired). */
+export class KubeHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KubeHttpError";
+  }
+}
+
+/**
+ * A request to the API server (`apiPath` e.g. /apis/apps/v1/namespaces/x/deployments) with an
+ * optional JSON body, and its JSON answer.
+ */
+export function kubeRequest<T>(
+  access: KubeAccess,
+  method: "GET" | "PATCH",
+  apiPath: string,
+  body?: { contentType: string; json: unknown },
+  timeoutMs = 15_000,
+): Promise<T> {
   const url = new URL(access.server + apiPath);
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body.json));
   return new Promise<T>((resolve, reject) => {
     // https unless the kubeconfig names a plain-http server (a local proxy).
     const request = url.protocol === "http:" ? http.request : https.request;
     const req = request(
       url,
       {
-        method: "GET",
+        method,
         headers: {
           Accept: "application/json",
           ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}),
+          ...(payload && body
+            ? { "Content-Type": body.contentType, "Content-Length": String(payload.length) }
+            : {}),
         },
         ...(access.ca ? { ca: access.ca } : {}),
         ...(access.cert ? { cert: access.cert } : {}),
@@ -160,21 +184,82 @@ export function kubeGet<T>(access: KubeAccess, apiPath: string, timeoutMs = 15_0
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
-          const body = Buffer.concat(chunks).toString("utf8");
-          if ((res.statusCode ?? 0) >= 400) {
-            reject(new Error(`GET ${apiPath}: HTTP ${res.statusCode}: ${body.slice(0, 300)}`));
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = res.statusCode ?? 0;
+          if (status >= 400) {
+            reject(new KubeHttpError(status, `${method} ${apiPath}: HTTP ${status}: ${text.slice(0, 300)}`));
             return;
           }
           try {
-            resolve(JSON.parse(body) as T);
+            resolve(JSON.parse(text) as T);
           } catch (e) {
-            reject(new Error(`GET ${apiPath}: not JSON: ${(e as Error).message}`));
+            reject(new Error(`${method} ${apiPath}: not JSON: ${(e as Error).message}`));
           }
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`GET ${apiPath}: no answer in ${timeoutMs} ms`)));
+    req.on("timeout", () => req.destroy(new Error(`${method} ${apiPath}: no answer in ${timeoutMs} ms`)));
     req.on("error", reject);
-    req.end();
+    req.end(payload);
   });
+}
+
+/** GET `apiPath` (e.g. /apis/apps/v1/namespaces/x/deployments) and parse the JSON answer. */
+export function kubeGet<T>(access: KubeAccess, apiPath: string, timeoutMs = 15_000): Promise<T> {
+  return kubeRequest<T>(access, "GET", apiPath, undefined, timeoutMs);
+}
+
+/** What the readiness checks and restarts need of a cluster: reads and patches. */
+export interface KubeReader {
+  get<T>(apiPath: string): Promise<T>;
+}
+
+/**
+ * A cluster client whose credentials are resolved when first needed and again after `renew()` or
+ * an answer 401: a kubeconfig's exec plugin (EKS, GKE) hands out tokens that expire within
+ * minutes, shorter than a rollout.
+ */
+export class KubeClient implements KubeReader {
+  private access?: KubeAccess;
+
+  constructor(private readonly resolve: () => KubeAccess) {}
+
+  /** Forgets the credentials: the next request resolves them again (runs the exec plugin). */
+  renew(): void {
+    this.access = undefined;
+  }
+
+  get<T>(apiPath: string): Promise<T> {
+    return this.call<T>((a) => kubeGet<T>(a, apiPath));
+  }
+
+  /** A strategic merge patch (what `kubectl patch` sends by default). */
+  patch<T>(apiPath: string, json: unknown): Promise<T> {
+    return this.call<T>((a) =>
+      kubeRequest<T>(a, "PATCH", apiPath, { contentType: "application/strategic-merge-patch+json", json }),
+    );
+  }
+
+  private async call<T>(request: (access: KubeAccess) => Promise<T>): Promise<T> {
+    this.access ??= this.resolve();
+    try {
+      return await request(this.access);
+    } catch (e) {
+      if (!(e instanceof KubeHttpError) || e.status !== 401) throw e;
+      // Expired between two requests: once more with fresh credentials.
+      this.access = this.resolve();
+      return request(this.access);
+    }
+  }
+}
+
+/** A client for the cluster in a stack's `platformCluster` output (its kubeconfig and context). */
+export function platformClusterClient(platformCluster: unknown): KubeClient {
+  const cluster = platformCluster as { kubeconfig?: string; context?: string } | undefined;
+  if (cluster === undefined)
+    throw new Error(
+      "the stack has no platformCluster output: run es1 up on it once with this installer version",
+    );
+  const kubeconfig = kubeconfigText(cluster.kubeconfig ?? "");
+  return new KubeClient(() => kubeAccess(kubeconfig.text, cluster.context, kubeconfig.dir));
 }

@@ -2,6 +2,9 @@
 // config for the run, preview / up / refresh / destroy / read outputs, and get an OperationReport
 // (never an exception for a failed run: the report carries the exit code and the errors).
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
 import { EngineEvent, LocalWorkspace, OpMap, Stack } from "@pulumi/pulumi/automation";
 import {
   ConfigSetError,
@@ -9,6 +12,7 @@ import {
   EventCollector,
   EXIT_CHANGES,
   EXIT_FAILED,
+  EXIT_HELD,
   EXIT_SUCCESS,
   EXIT_USAGE,
   exitCodeFor,
@@ -22,8 +26,11 @@ import {
   UnexpectedChangesError,
 } from "./report";
 import { ConfigSetting } from "./config-settings";
+import { configuredSecrets, dataKeyProblems } from "./guards";
+import { readState, revealed, StateResource } from "./state";
+import type { DeployedPlatform, DeployedRecord } from "../platform/deployed";
 import { PLATFORM_CHILDREN } from "../platform/values";
-import { openStack, runPulumi, stackConfigFile, StackOptions } from "./workspace";
+import { es1Program, openStack, runPulumi, stackConfigFile, StackOptions } from "./workspace";
 
 export interface RunOptions {
   /** Exit 4 (and status failed) when the operation finds or makes changes. */
@@ -36,6 +43,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Limit the operation to these customers' platforms (see customerTargets). */
   customers?: string[];
+  /** A preview reads its config from this file instead of `Pulumi.<stack>.yaml` (see previewConfig). */
+  configFile?: string;
+  /** Limit the operation to these URNs (with customers: to both). */
+  targets?: string[];
+  /** Let a customer's platform version go below the deployed one (`--allow-downgrade`). */
+  allowDowngrade?: boolean;
 }
 
 /** A config value that is a list or an object (the CLI hands those over as JSON), else undefined. */
@@ -91,6 +104,59 @@ export async function applySettings(stack: Stack, settings: ConfigSetting[]): Pr
   return restore;
 }
 
+/** A stack config file that a run reads instead of `Pulumi.<stack>.yaml`, and its removal. */
+export interface TemporaryConfig {
+  /** undefined when there was nothing to change: the run reads the stack's own file. */
+  file?: string;
+  dispose(): void;
+}
+
+/** `pulumi config <args> --config-file <file>` for the stack; throws with the CLI's message. */
+async function configAt(stack: Stack, file: string, args: string[]): Promise<void> {
+  const r = await runPulumi(stack, ["config", ...args, "--config-file", file]);
+  if (r.code !== 0) throw new Error(r.stderr.trim() || `pulumi config ${args[0]} exited ${r.code}`);
+}
+
+/**
+ * `settings` applied to a copy of the stack's config file, for a run that must not change the
+ * stack's config (preview, render): the copy gets exactly what applySettings would write, and the
+ * stack's own file is never opened for writing, so even a killed run leaves it as it was.
+ */
+export async function previewConfig(stack: Stack, settings: ConfigSetting[]): Promise<TemporaryConfig> {
+  if (settings.length === 0) return { dispose: () => undefined };
+  const source = stackConfigFile(stack);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-config-"));
+  const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
+  const file = path.join(dir, path.basename(source));
+  try {
+    if (fs.existsSync(source)) fs.copyFileSync(source, file);
+    if (settings.some((s) => s.key.startsWith("es1:customers.")) && fs.existsSync(file)) {
+      // As customersAsMap does on the stack's own file.
+      const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+      const list = doc?.config?.["es1:customers"];
+      if (Array.isArray(list) && list.length > 0) {
+        await configAt(stack, file, ["rm", "es1:customers"]);
+        await configAt(stack, file, [
+          "set-all",
+          "--path",
+          ...list.flatMap((name) => ["--plaintext", `es1:customers.${String(name)}.enabled=true`]),
+        ]);
+      }
+    }
+    await configAt(stack, file, [
+      "set-all",
+      "--path",
+      ...settings.flatMap((s) => ["--plaintext", `${s.key}=${s.value}`]),
+    ]);
+  } catch (e) {
+    dispose();
+    throw new ConfigSetError(
+      `cannot set ${settings.map((s) => s.key).join(", ")}: ${errorMessages(e).join("; ")}`,
+    );
+  }
+  return { file, dispose };
+}
+
 /**
  * The stack's outputs with every secret masked. A local workspace reads them with
  * `pulumi stack output --json`, which masks secrets at any depth, so no secret value enters this
@@ -121,6 +187,58 @@ function seconds(start: number): number {
 }
 
 /**
+ * What the stack's last deployment says about this run: what it forbids, one message per problem
+ * (exit 2: a data key it would change), and the record the program checks versions and held
+ * customers against. Only `preview` and `up` register resources and are checked.
+ */
+async function preflight(
+  stack: Stack,
+  operation: StackOperation,
+  opts: RunOptions,
+): Promise<{ problems: string[]; record?: DeployedRecord }> {
+  if (operation !== "preview" && operation !== "up") return { problems: [] };
+  const resources = await readState(stack);
+  const record = deployedRecord(resources, opts.allowDowngrade === true);
+  if (resources.length === 0) return { problems: [], record };
+  const problems = dataKeyProblems(configuredSecrets(await stack.getAllConfig()), resources, stack.name);
+  return { problems, record };
+}
+
+/** The deployed customers as the stack resource's `customers` output recorded them. */
+export function deployedRecord(resources: readonly StateResource[], allowDowngrade: boolean): DeployedRecord {
+  const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const customers = revealed(root?.outputs?.customers);
+  return {
+    customers:
+      typeof customers === "object" && customers !== null && !Array.isArray(customers)
+        ? (customers as Record<string, DeployedPlatform>)
+        : {},
+    allowDowngrade,
+  };
+}
+
+/** The report of a run preflight refused: nothing ran. */
+async function refusedReport(
+  stack: Stack,
+  operation: StackOperation,
+  errors: string[],
+  start: number,
+): Promise<OperationReport> {
+  return {
+    operation,
+    stack: stack.name,
+    status: "failed",
+    exitCode: EXIT_USAGE,
+    changes: {},
+    summary: {},
+    durationSeconds: seconds(start),
+    outputs: await readOutputs(stack).catch(() => ({})),
+    failed: [],
+    errors,
+  };
+}
+
+/**
  * Runs one operation on an open stack and reports it. Engine failures, a locked stack, a config
  * error and unexpected changes come back as a report with a non-zero exit code.
  */
@@ -134,10 +252,9 @@ export async function runOperation(
     collector.onEvent(e);
     opts.onEvent?.(e);
   };
-  const targets =
-    opts.customers && opts.customers.length > 0
-      ? { target: customerTargets(opts.customers), targetDependents: true }
-      : {};
+  const target = [...customerTargets(opts.customers ?? []), ...(opts.targets ?? [])];
+  // A customer's dependents come along (a new platform needs them); URNs given as targets alone.
+  const targets = target.length > 0 ? { target, targetDependents: (opts.customers ?? []).length > 0 } : {};
   const common = {
     onOutput: opts.onOutput,
     onEvent,
@@ -149,14 +266,22 @@ export async function runOperation(
   let thrown: unknown;
   let summary: OpMap = {};
   try {
+    const checked = await preflight(stack, operation, opts);
+    if (checked.problems.length > 0) return await refusedReport(stack, operation, checked.problems, start);
+    const program = es1Program(checked.record);
     switch (operation) {
       case "preview": {
-        const r = await stack.preview({ ...common, diff: false });
+        const r = await stack.preview({
+          ...common,
+          program,
+          diff: false,
+          ...(opts.configFile !== undefined ? { configFile: opts.configFile } : {}),
+        });
         summary = r.changeSummary;
         break;
       }
       case "up": {
-        const r = await stack.up(common);
+        const r = await stack.up({ ...common, program });
         summary = r.summary.resourceChanges ?? {};
         break;
       }
@@ -191,6 +316,8 @@ export async function runOperation(
     exitCode = EXIT_CHANGES;
     errors.push(new UnexpectedChangesError(summary).message);
   }
+  const held = collector.held();
+  if (exitCode === EXIT_SUCCESS && held.length > 0) exitCode = EXIT_HELD;
 
   let outputs: Record<string, JsonValue> = {};
   try {
@@ -204,7 +331,8 @@ export async function runOperation(
   return {
     operation,
     stack: stack.name,
-    status: exitCode === EXIT_SUCCESS ? "succeeded" : "failed",
+    // Held customers do not make the run fail: the rest of the stack deployed.
+    status: exitCode === EXIT_SUCCESS || exitCode === EXIT_HELD ? "succeeded" : "failed",
     exitCode,
     changes: collector.changes(),
     summary,
@@ -212,6 +340,7 @@ export async function runOperation(
     outputs,
     failed: collector.failed(),
     errors,
+    ...(held.length > 0 ? { customersHeld: held } : {}),
   };
 }
 
@@ -225,7 +354,10 @@ export function createsStack(operation: StackOperation | "render" | "secrets"): 
 
 export interface StackRun extends RunOptions, Omit<StackOptions, "create"> {
   operation: StackOperation;
-  /** Config for the run, written to the stack's config first (see applySettings). */
+  /**
+   * Config for the run: `up` writes it to the stack's config first (see applySettings); a preview
+   * reads it from a copy and leaves the stack's config as it was (see previewConfig).
+   */
   settings?: ConfigSetting[];
 }
 
@@ -253,20 +385,29 @@ export function failedReport(
 
 /**
  * Opens a stack, applies `settings`, runs the operation and reports it: the whole of
- * `es1 <operation>`, for pipelines that drive several stacks from one process. A run that the
- * program refuses for its configuration (exit 2) leaves the stack's config file as it was.
+ * `es1 <operation>`, for pipelines that drive several stacks from one process. Only `up` keeps
+ * the settings in the stack's config, and not when the program refuses them (exit 2).
  */
 export async function stackOperation(run: StackRun): Promise<OperationReport> {
   const start = Date.now();
   let stack: Stack;
-  let restore: () => void;
+  let restore: () => void = () => undefined;
+  let temporary: TemporaryConfig = { dispose: () => undefined };
   try {
     stack = await openStack({ ...run, create: createsStack(run.operation) });
-    restore = await applySettings(stack, run.settings ?? []);
+    if (run.operation === "preview") temporary = await previewConfig(stack, run.settings ?? []);
+    else restore = await applySettings(stack, run.settings ?? []);
   } catch (e) {
     return failedReport(run.operation, run.stackName, e, start);
   }
-  const report = await runOperation(stack, run.operation, run);
-  if (report.exitCode === EXIT_USAGE) restore();
-  return report;
+  try {
+    const report = await runOperation(stack, run.operation, {
+      ...run,
+      ...(temporary.file !== undefined ? { configFile: temporary.file } : {}),
+    });
+    if (report.exitCode === EXIT_USAGE) restore();
+    return report;
+  } finally {
+    temporary.dispose();
+  }
 }

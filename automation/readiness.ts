@@ -1,7 +1,7 @@
 // Whether a customer's platform workloads are Ready at a given version: the check `es1 rollout`
 // makes after each wave. The rules are kubectl rollout status's: the controller has seen the
 // latest spec, every replica runs it, and every replica is available.
-import { KubeAccess, kubeGet } from "./kube";
+import { KubeReader } from "./kube";
 
 interface Workload {
   kind?: string;
@@ -78,16 +78,17 @@ export function workloadReadiness(
 
 /** Reads one customer's platform workloads (the es1-platform release) and checks them. */
 export async function customerReadiness(
-  access: KubeAccess,
+  kube: KubeReader,
   customer: { name: string; namespace: string; release: string },
   version: string,
 ): Promise<CustomerReadiness> {
   const selector = encodeURIComponent(`app.kubernetes.io/instance=${customer.release}`);
   const list = (resource: string) =>
-    kubeGet<{ items: Workload[] }>(
-      access,
-      `/apis/apps/v1/namespaces/${customer.namespace}/${resource}?labelSelector=${selector}`,
-    ).then((l) => l.items);
+    kube
+      .get<{ items: Workload[] }>(
+        `/apis/apps/v1/namespaces/${customer.namespace}/${resource}?labelSelector=${selector}`,
+      )
+      .then((l) => l.items);
   const [deployments, statefulSets] = await Promise.all([list("deployments"), list("statefulsets")]);
   const workloads = [
     ...deployments.map((d) => workloadReadiness("Deployment", d, version)),

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation";
 import { RunOptions, runOperation } from "./operations";
-import { JsonValue, maskSecrets, OperationReport } from "./report";
+import { EXIT_HELD, EXIT_SUCCESS, JsonValue, maskSecrets, OperationReport } from "./report";
 
 export const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 /** What a secret value (or a value derived from one) becomes in a rendered file. */
@@ -232,6 +232,8 @@ export async function renderStack(
     },
   });
   const dir = path.resolve(outDir);
-  const releases = preview.exitCode === 0 ? writeRender(dir, stack.name, releasesFromEvents(events)) : [];
+  // A held customer (exit 5) is rendered as it stays deployed.
+  const ok = preview.exitCode === EXIT_SUCCESS || preview.exitCode === EXIT_HELD;
+  const releases = ok ? writeRender(dir, stack.name, releasesFromEvents(events)) : [];
   return { ...preview, operation: "render", outDir: dir, releases };
 }

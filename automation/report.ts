@@ -22,8 +22,15 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_LOCKED = 3;
 export const EXIT_CHANGES = 4;
+/** The run succeeded, but a customer with a refused license was held back as deployed. */
+export const EXIT_HELD = 5;
 export type ExitCode =
-  typeof EXIT_SUCCESS | typeof EXIT_FAILED | typeof EXIT_USAGE | typeof EXIT_LOCKED | typeof EXIT_CHANGES;
+  | typeof EXIT_SUCCESS
+  | typeof EXIT_FAILED
+  | typeof EXIT_USAGE
+  | typeof EXIT_LOCKED
+  | typeof EXIT_CHANGES
+  | typeof EXIT_HELD;
 
 /** What replaces a secret value in outputs. */
 export const SECRET_MASK = "[secret]";
@@ -58,6 +65,35 @@ export interface OperationReport {
   failed: FailedResource[];
   /** Errors not tied to one resource (configuration, lock, program), and why exit is not 0. */
   errors: string[];
+  /**
+   * Customers whose license was refused: `held` ones keep their platform exactly as deployed,
+   * `not-deployed` ones were never deployed and are not (exit 5 when any, see docs/licensing.md).
+   */
+  customersHeld?: HeldCustomer[];
+}
+
+export interface HeldCustomer {
+  customer: string;
+  /** `es1:licenses.<customer>`. */
+  key: string;
+  status: "held" | "not-deployed";
+  /** The license gate's reason and what happens to the platform. */
+  reason: string;
+}
+
+/** The program's warning for a customer it holds back (program.ts), read back into the report. */
+const HELD_WARNING = /^customer '([a-z0-9-]+)' is (held back|not deployed): ([\s\S]*)$/;
+
+/** A held customer from one warning of the program, or undefined for any other warning. */
+export function heldCustomer(message: string): HeldCustomer | undefined {
+  const m = HELD_WARNING.exec(message.trim());
+  if (!m) return undefined;
+  return {
+    customer: m[1],
+    key: `es1:licenses.${m[1]}`,
+    status: m[2] === "held back" ? "held" : "not-deployed",
+    reason: m[3],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,6 +168,7 @@ export class EventCollector {
   private readonly resources = new Map<string, ResourceSteps>();
   private readonly failures = new Map<string, string>();
   private readonly diagnostics: { urn?: string; message: string }[] = [];
+  private readonly heldBack = new Map<string, HeldCustomer>();
   private summaryEvent?: { resourceChanges: OpMap; durationSeconds: number };
 
   readonly onEvent = (event: EngineEvent): void => {
@@ -153,6 +190,8 @@ export class EventCollector {
     if (d && d.severity === "error") {
       this.diagnostics.push({ urn: d.urn, message: d.message.trim() });
     }
+    const held = d && d.severity === "warning" ? heldCustomer(d.message) : undefined;
+    if (held) this.heldBack.set(held.customer, held);
     if (event.summaryEvent) {
       this.summaryEvent = {
         resourceChanges: event.summaryEvent.resourceChanges ?? {},
@@ -194,6 +233,11 @@ export class EventCollector {
       out.push({ urn, type, error: messages.join("\n") || "the operation failed (no diagnostic)" });
     }
     return out.sort((a, b) => a.urn.localeCompare(b.urn));
+  }
+
+  /** Customers the program held back or left out for a refused license, by name. */
+  held(): HeldCustomer[] {
+    return [...this.heldBack.values()].sort((a, b) => a.customer.localeCompare(b.customer));
   }
 
   /** Error diagnostics that are not about a failed resource (program, configuration, engine). */

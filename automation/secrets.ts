@@ -1,11 +1,13 @@
-// `es1 secrets init`: for teams that keep every credential in stack config. Generates each
-// credential the program knows (config/credentials.ts) that the stack's config does not
-// have yet and stores it encrypted as `es1:secrets.<name>`. Values never leave this process except
-// on the Pulumi CLI's standard input; they are never printed.
+// `es1 secrets init`: for teams that keep every credential in stack config. Puts each credential
+// the program knows (config/credentials.ts) that the stack's config does not have yet into it,
+// encrypted as `es1:secrets.<name>`: the value a deployment already uses, or a new one. Values
+// never leave this process except on the Pulumi CLI's standard input; they are never printed.
 import * as crypto from "crypto";
 import { Stack } from "@pulumi/pulumi/automation";
 import { CREDENTIALS, CredentialFormat, SECRET_NAMES, SecretName } from "../config/credentials";
 import { NAMESPACE } from "../config/settings";
+import { deployedDataKeys } from "./guards";
+import { generatedCredentials, readState, StateResource } from "./state";
 import { runPulumi } from "./workspace";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -41,8 +43,10 @@ export interface SecretsInitReport {
   stack: string | null;
   status: "succeeded" | "failed";
   exitCode: number;
-  /** Credentials generated and stored by this run. */
+  /** Credentials no deployment has used yet, generated and stored by this run. */
   created: string[];
+  /** Credentials the deployment already uses, copied from its state into config unchanged. */
+  adopted: string[];
   /** Credentials the stack's config already had, left as they were. */
   kept: string[];
   warnings: string[];
@@ -64,19 +68,28 @@ export function configuredSecretNames(config: Record<string, { value: string }>)
   return Object.keys(parsed);
 }
 
-/** Whether the stack's state already holds generated passwords (which config values would replace). */
-async function generatedPasswordsInState(stack: Stack): Promise<number> {
-  const r = await runPulumi(stack, ["stack", "export"]);
-  if (r.code !== 0) return 0;
-  const state = JSON.parse(r.stdout) as { deployment?: { resources?: { type?: string }[] } };
-  return (state.deployment?.resources ?? []).filter(
-    (x) =>
-      x.type === "random:index/randomPassword:RandomPassword" ||
-      x.type === "random:index/randomBytes:RandomBytes",
-  ).length;
+/**
+ * The value each credential has in the deployment, for those it has: a data key as its Secret
+ * holds it, every other as @pulumi/random generated it into the state.
+ */
+export function valuesInUse(resources: readonly StateResource[]): Partial<Record<SecretName, string>> {
+  const generated = generatedCredentials(resources);
+  const out: Partial<Record<SecretName, string>> = deployedDataKeys(resources);
+  for (const [name, g] of generated) out[name] ??= g.value;
+  return out;
 }
 
-/** Generates and stores every missing credential of `names` (default: all the program knows). */
+/** Stores one credential encrypted in the stack's config; the value goes over standard input. */
+async function storeSecret(stack: Stack, name: SecretName, value: string): Promise<string | undefined> {
+  const r = await runPulumi(stack, ["config", "set", "--secret", "--path", `${SECRETS_KEY}.${name}`], value);
+  return r.code === 0 ? undefined : `cannot store ${SECRETS_KEY}.${name}: ${r.stderr.trim()}`;
+}
+
+/**
+ * Puts every credential of `names` (default: all the program knows) that the stack's config lacks
+ * into it: the value the deployment already uses when there is one (a deployed stack keeps its
+ * credentials, and its data stays readable), a new one only for what no deployment has used.
+ */
 export async function initSecrets(
   stack: Stack,
   names: readonly SecretName[] = SECRET_NAMES,
@@ -87,34 +100,27 @@ export async function initSecrets(
     status: "succeeded",
     exitCode: 0,
     created: [],
+    adopted: [],
     kept: [],
     warnings: [],
     errors: [],
   };
   const present = new Set(configuredSecretNames(await stack.getAllConfig()));
+  const inUse = valuesInUse(await readState(stack));
   for (const name of names) {
     if (present.has(name)) {
       report.kept.push(name);
       continue;
     }
-    const r = await runPulumi(
-      stack,
-      ["config", "set", "--secret", "--path", `${SECRETS_KEY}.${name}`],
-      generateCredential(CREDENTIALS[name].format),
-    );
-    if (r.code !== 0) {
+    const adopted = inUse[name];
+    const failure = await storeSecret(stack, name, adopted ?? generateCredential(CREDENTIALS[name].format));
+    if (failure !== undefined) {
       report.status = "failed";
       report.exitCode = 1;
-      report.errors.push(`cannot store ${SECRETS_KEY}.${name}: ${r.stderr.trim()}`);
+      report.errors.push(failure);
       break;
     }
-    report.created.push(name);
-  }
-  if (report.created.length > 0 && (await generatedPasswordsInState(stack)) > 0) {
-    report.warnings.push(
-      "this stack is already deployed with generated credentials; the next `up` replaces them with the " +
-        `new config values (${report.created.join(", ")}): rotate them in the services that use them`,
-    );
+    (adopted !== undefined ? report.adopted : report.created).push(name);
   }
   return report;
 }

@@ -2,7 +2,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import type { DeployedRecord } from "../platform/deployed";
 import { PROJECT_ROOT } from "../lib/paths";
 
 export const PROJECT_NAME = "es1-platform";
@@ -89,10 +90,7 @@ export async function openStack(opts: StackOptions): Promise<Stack> {
   };
   const pulumiBin = fs.existsSync(path.join(bin, "pulumi")) ? path.dirname(bin) : undefined;
   const pulumiCommand = await PulumiCommand.get({ root: pulumiBin });
-  // The program (and with it every cloud provider's SDK) is loaded when the engine runs it, so
-  // commands that never run it (outputs, a usage error) start quickly.
-  const program = async () => (await import("../program")).es1();
-  const args = { stackName: opts.stackName, projectName: PROJECT_NAME, program };
+  const args = { stackName: opts.stackName, projectName: PROJECT_NAME, program: es1Program() };
   const wsOpts = {
     workDir: PROJECT_ROOT,
     envVars,
@@ -104,6 +102,15 @@ export async function openStack(opts: StackOptions): Promise<Stack> {
       ? LocalWorkspace.selectStack(args, wsOpts)
       : LocalWorkspace.createOrSelectStack(args, wsOpts),
   );
+}
+
+/**
+ * The program as the engine runs it in-process, told what the stack's last deployment recorded
+ * (see platform/deployed.ts). The program (and with it every cloud provider's SDK) is loaded when
+ * the engine runs it, so commands that never run it (outputs, a usage error) start quickly.
+ */
+export function es1Program(record?: DeployedRecord): PulumiFn {
+  return async () => (await import("../program")).es1(record);
 }
 
 /** The file holding a stack's config: `Pulumi.<stack>.yaml` in the workspace directory. */

@@ -103,6 +103,13 @@ export async function readLine(stream: AsyncIterable<string | Buffer>): Promise<
   return text;
 }
 
+/** Asks `question` on stderr and reads a yes or no (anything but y/yes is no). */
+export async function confirm(io: CommandIO, question: string): Promise<boolean> {
+  io.stderr.write(`${question} [y/N] `);
+  const answer = (await readLine(io.stdin)).trim().toLowerCase();
+  return answer === "y" || answer === "yes";
+}
+
 export async function readAll(stream: AsyncIterable<string | Buffer>): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);

@@ -4,12 +4,12 @@ import { CUSTOMER_NAME, STACK_NAME, VERSION } from "./stack-args";
 
 const FLAGS: FlagSpec = {
   values: ["stack", "platform-version", "waves", "ready-timeout"],
-  booleans: ["json", "yes", "rollback-on-failure"],
+  booleans: ["json", "yes", "rollback-on-failure", "allow-downgrade"],
 };
 
 export const ROLLOUT_USAGE =
   "es1 rollout --stack <name> --platform-version <v> --waves <c>[+<c>...][,<c>[+<c>...]...] " +
-  "[--rollback-on-failure] [--ready-timeout <seconds>] [--yes] [--json]";
+  "[--rollback-on-failure] [--allow-downgrade] [--ready-timeout <seconds>] [--yes] [--json]";
 
 /** Default of --ready-timeout: the platform release has already waited for its workloads. */
 export const DEFAULT_READY_TIMEOUT_SECONDS = 300;
@@ -20,6 +20,8 @@ export interface RolloutArgs {
   /** Customers by wave: `,` separates waves, `+` joins customers of one wave. */
   waves: string[][];
   rollbackOnFailure: boolean;
+  /** The version may be below a customer's deployed one. */
+  allowDowngrade: boolean;
   readyTimeoutSeconds: number;
   yes: boolean;
   json: boolean;
@@ -62,6 +64,7 @@ export function parseRolloutArgs(argv: readonly string[]): RolloutArgs {
     version,
     waves,
     rollbackOnFailure: args.booleans.has("rollback-on-failure"),
+    allowDowngrade: args.booleans.has("allow-downgrade"),
     readyTimeoutSeconds,
     yes: args.booleans.has("yes"),
     json: args.booleans.has("json"),

@@ -14,6 +14,9 @@ customers, then checks their Deployments and StatefulSets are Ready at the versi
 --ready-timeout seconds, default 300). The first failure stops the rollout: later waves are not
 touched. With --rollback-on-failure the failed wave gets its previous version back (config and
 cluster); without it the failed wave's config keeps the new version, so the next \`es1 up\` retries.
+An error inside a wave, or SIGTERM, stops the rollout with its report written and the stack's config
+saying what runs (a wave whose update did not finish gets its previous version back). A version
+below a customer's deployed one is refused unless --allow-downgrade.
 
 exit codes: 0 every wave Ready, 1 a wave failed, 2 usage or config error (nothing changed),
 3 stack locked by another update. See docs/pipelines.md.
@@ -80,6 +83,7 @@ export const rolloutCommand: Command = async (argv, io) => {
       version: args.version,
       waves: args.waves,
       rollbackOnFailure: args.rollbackOnFailure,
+      allowDowngrade: args.allowDowngrade,
       readyTimeoutSeconds: args.readyTimeoutSeconds,
     },
     onOutput: (s) => io.stderr.write(s),

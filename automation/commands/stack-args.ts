@@ -18,12 +18,12 @@ const FLAGS: Record<StackCommand, FlagSpec> = {
   preview: {
     values: ["stack", "platform-version"],
     repeatable: ["set", "customer"],
-    booleans: ["json", "expect-no-changes"],
+    booleans: ["json", "expect-no-changes", "allow-downgrade"],
   },
   up: {
     values: ["stack", "platform-version"],
     repeatable: ["set", "customer"],
-    booleans: ["json", "yes", "expect-no-changes"],
+    booleans: ["json", "yes", "expect-no-changes", "allow-downgrade"],
   },
   refresh: { values: ["stack"], repeatable: ["customer"], booleans: ["json", "yes", "expect-no-changes"] },
   destroy: { values: ["stack"], repeatable: ["customer"], booleans: ["json", "yes"] },
@@ -34,8 +34,8 @@ const FLAGS: Record<StackCommand, FlagSpec> = {
 
 export const USAGE: Record<StackCommand, string> = {
   preview:
-    "es1 preview --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--expect-no-changes] [--json]",
-  up: "es1 up --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--yes] [--expect-no-changes] [--json]",
+    "es1 preview --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--allow-downgrade] [--expect-no-changes] [--json]",
+  up: "es1 up --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--allow-downgrade] [--yes] [--expect-no-changes] [--json]",
   refresh: "es1 refresh --stack <name> [--customer <c> ...] [--yes] [--expect-no-changes] [--json]",
   destroy: "es1 destroy --stack <name> [--customer <c> ...] [--yes] [--json]",
   outputs: "es1 outputs --stack <name> [--json]",
@@ -55,6 +55,8 @@ export interface StackArgs {
   out?: string;
   /** `--customer`: limit the operation to these customers' platforms (targets and their dependents). */
   customers: string[];
+  /** `--allow-downgrade`: a customer's platform version may go below the deployed one. */
+  allowDowngrade: boolean;
 }
 
 export const CUSTOMER_NAME = /^[a-z]([a-z0-9-]{0,52}[a-z0-9])?$/;
@@ -100,6 +102,7 @@ export function parseStackArgs(command: StackCommand, argv: readonly string[]): 
     json: args.booleans.has("json"),
     expectNoChanges: args.booleans.has("expect-no-changes"),
     customers,
+    allowDowngrade: args.booleans.has("allow-downgrade"),
     ...(out !== undefined ? { out } : {}),
   };
 }

@@ -2,10 +2,18 @@
 // release pipelines. Human progress goes to stderr; stdout carries the result: a short summary, or
 // with --json exactly one JSON document. Exit codes: automation/report.ts (docs/pipelines.md).
 import { Stack } from "@pulumi/pulumi/automation";
-import { applySettings, createsStack, failedReport, runOperation } from "../operations";
+import {
+  applySettings,
+  createsStack,
+  failedReport,
+  previewConfig,
+  runOperation,
+  TemporaryConfig,
+} from "../operations";
 import { RenderReport, renderStack } from "../render";
 import {
   EXIT_FAILED,
+  EXIT_HELD,
   EXIT_SUCCESS,
   EXIT_USAGE,
   exitCodeFor,
@@ -16,17 +24,23 @@ import {
 } from "../report";
 import type { SecretsInitReport } from "../secrets";
 import { openStack } from "../workspace";
-import { Command, CommandIO, EXIT_OK, readLine, UsageError } from "./common";
+import { Command, CommandIO, confirm, EXIT_OK, UsageError } from "./common";
+import { ROTATE_USAGE } from "./secrets-rotate";
 import { needsConfirmation, parseStackArgs, StackArgs, StackCommand, USAGE } from "./stack-args";
 
 const EXIT_HELP = `exit codes: 0 success, 1 deployment failed, 2 usage or config error, 3 stack locked by another
-update, 4 changes found with --expect-no-changes. See docs/pipelines.md.
+update, 4 changes found with --expect-no-changes, 5 succeeded but a customer with a refused license
+was held back as deployed. See docs/pipelines.md.
 `;
 
 function help(command: StackCommand): string {
   const notes: Partial<Record<StackCommand, string>> = {
-    preview: "Shows what `up` would change. --expect-no-changes: exit 4 if anything would change.",
-    up: "Deploys the stack. Without --yes it asks on a terminal and refuses to run otherwise (exit 2).",
+    preview:
+      "Shows what `up` would change. --expect-no-changes: exit 4 if anything would change.\n" +
+      "A customer's platform version below the deployed one is refused unless --allow-downgrade.",
+    up:
+      "Deploys the stack. Without --yes it asks on a terminal and refuses to run otherwise (exit 2).\n" +
+      "A customer's platform version below the deployed one is refused unless --allow-downgrade.",
     refresh:
       "Reads the real state of every resource into the stack state. --expect-no-changes: exit 4 on drift.",
     destroy: "Deletes every resource of the stack (the stack and its config remain). Needs --yes like up.",
@@ -35,13 +49,15 @@ function help(command: StackCommand): string {
       "Previews the stack and writes, per Helm Release, <release>.yaml (chart, version, repository,\n" +
       "namespace, values; secrets replaced by <secret>) and index.json into --out.",
     "secrets init":
-      "Generates every credential the stack needs that its config does not have (es1:secrets.<name>)\n" +
-      "and stores it encrypted. Values are never printed.",
+      "Puts every credential the stack needs that its config does not have into it (es1:secrets.<name>),\n" +
+      "encrypted: the value the deployment already uses, or a new one where none has been used.\n" +
+      "Values are never printed.",
   };
   const set =
     command === "preview" || command === "up" || command === "render"
-      ? "--set key=value writes stack config (path syntax, `es1:` when the key has no namespace) as\n" +
-        "`pulumi config set --path` would; it stays in Pulumi.<stack>.yaml, except after a config error (exit 2).\n"
+      ? "--set key=value sets stack config for the run (path syntax, `es1:` when the key has no namespace) as\n" +
+        "`pulumi config set --path` would. `up` keeps it in Pulumi.<stack>.yaml (not after a config error,\n" +
+        "exit 2); preview and render read it from a copy and leave the file as it was.\n"
       : "";
   return `usage: ${USAGE[command]}\n\n${notes[command] ?? ""}\n${set}${EXIT_HELP}`;
 }
@@ -85,6 +101,7 @@ function usageFailure(command: StackCommand, argv: readonly string[], io: Comman
         status: "failed",
         exitCode: EXIT_USAGE,
         created: [],
+        adopted: [],
         kept: [],
         warnings: [],
         errors: [e.message],
@@ -95,12 +112,6 @@ function usageFailure(command: StackCommand, argv: readonly string[], io: Comman
     io.stderr.write(`es1 ${command}: ${e.message}\nusage: ${USAGE[command]}\n`);
   }
   return EXIT_USAGE;
-}
-
-async function confirm(io: CommandIO, question: string): Promise<boolean> {
-  io.stderr.write(`${question} [y/N] `);
-  const answer = (await readLine(io.stdin)).trim().toLowerCase();
-  return answer === "y" || answer === "yes";
 }
 
 /** Emits a report (JSON or human) and returns its exit code. */
@@ -126,8 +137,15 @@ async function confirmOnTerminal(
 ): Promise<OperationReport | undefined> {
   const start = Date.now();
   if (args.command === "up") {
-    const preview = await runOperation(stack, "preview", { onOutput: progress, signal: io.signal });
-    if (preview.exitCode !== EXIT_SUCCESS) return { ...preview, operation: "up" };
+    const preview = await runOperation(stack, "preview", {
+      onOutput: progress,
+      signal: io.signal,
+      customers: args.customers,
+      allowDowngrade: args.allowDowngrade,
+    });
+    // A held customer (exit 5) stays as deployed; the rest may still be deployed.
+    if (preview.exitCode !== EXIT_SUCCESS && preview.exitCode !== EXIT_HELD)
+      return { ...preview, operation: "up" };
   } else {
     await stack.previewDestroy({ onOutput: progress, signal: io.signal, color: "never" });
   }
@@ -165,22 +183,43 @@ async function runStackCommand(command: StackCommand, argv: string[], io: Comman
     if (e instanceof UsageError) return usageFailure(command, argv, io, e);
     throw e;
   }
-  const progress = (s: string) => io.stderr.write(s);
   const operation: StackOperation | "render" = command === "secrets init" ? "outputs" : command;
   const start = Date.now();
 
   let stack: Stack;
-  let restore: () => void;
+  let restore: () => void = () => undefined;
+  // preview and render read --set and --platform-version from a copy of the stack's config: only
+  // `up` keeps them (docs/pipelines.md).
+  let temporary: TemporaryConfig = { dispose: () => undefined };
   try {
     stack = await openStack({
       stackName: args.stack,
       create: createsStack(command === "secrets init" ? "secrets" : operation),
     });
-    restore = await applySettings(stack, args.settings);
+    if (command === "preview" || command === "render") temporary = await previewConfig(stack, args.settings);
+    else restore = await applySettings(stack, args.settings);
   } catch (e) {
     if (command === "secrets init") return secretsFailure(args, io, e);
     return emit(args, io, failedReport(operation, args.stack, e, start));
   }
+  try {
+    return await runOpenStack(args, io, stack, restore, temporary.file);
+  } finally {
+    temporary.dispose();
+  }
+}
+
+/** The part of runStackCommand after the stack is open and the run's config is in place. */
+async function runOpenStack(
+  args: StackArgs,
+  io: CommandIO,
+  stack: Stack,
+  restore: () => void,
+  configFile: string | undefined,
+): Promise<number> {
+  const { command } = args;
+  const progress = (s: string) => io.stderr.write(s);
+  const fromFile = configFile !== undefined ? { configFile } : {};
 
   if (command === "secrets init") return secretsInit(args, io, stack);
 
@@ -190,7 +229,11 @@ async function runStackCommand(command: StackCommand, argv: string[], io: Comman
   }
 
   if (command === "render") {
-    const rendered = await renderStack(stack, args.out ?? ".", { onOutput: progress, signal: io.signal });
+    const rendered = await renderStack(stack, args.out ?? ".", {
+      onOutput: progress,
+      signal: io.signal,
+      ...fromFile,
+    });
     if (rendered.exitCode === EXIT_USAGE) restore();
     if (args.json || rendered.exitCode !== EXIT_SUCCESS) return emit(args, io, rendered);
     io.stdout.write(
@@ -204,6 +247,8 @@ async function runStackCommand(command: StackCommand, argv: string[], io: Comman
     signal: io.signal,
     expectNoChanges: args.expectNoChanges,
     customers: args.customers,
+    allowDowngrade: args.allowDowngrade,
+    ...fromFile,
   });
   if (report.exitCode === EXIT_USAGE) restore();
   return emit(args, io, report);
@@ -217,6 +262,7 @@ function secretsFailure(args: StackArgs, io: CommandIO, e: unknown): number {
     status: "failed",
     exitCode,
     created: [],
+    adopted: [],
     kept: [],
     warnings: [],
     errors: errorMessages(e).map((m) => m.replace(/^error: /, "")),
@@ -238,8 +284,8 @@ async function secretsInit(args: StackArgs, io: CommandIO, stack: Stack): Promis
   if (args.json) writeJson(io, report);
   else {
     io.stdout.write(
-      `es1 secrets init ${report.stack}: created ${report.created.join(", ") || "none"}; ` +
-        `kept ${report.kept.join(", ") || "none"}\n`,
+      `es1 secrets init ${report.stack}: adopted from the deployment ${report.adopted.join(", ") || "none"}; ` +
+        `created ${report.created.join(", ") || "none"}; kept ${report.kept.join(", ") || "none"}\n`,
     );
     for (const w of report.warnings) io.stderr.write(`es1 secrets init: warning: ${w}\n`);
     for (const e of report.errors) io.stderr.write(`es1 secrets init: ${e}\n`);
@@ -252,16 +298,18 @@ export function stackCommand(command: StackCommand): Command {
   return (argv, io) => runStackCommand(command, argv, io);
 }
 
-/** `es1 secrets <subcommand>`: only `init` so far. */
+/** `es1 secrets <subcommand>`: `init` and `rotate`. */
 export const secretsCommand: Command = async (argv, io) => {
   const [sub, ...rest] = argv;
   if (sub === "init") return runStackCommand("secrets init", rest, io);
+  if (sub === "rotate") return (await import("./secrets-rotate")).secretsRotateCommand(rest, io);
   if (sub === "--help" || sub === "-h" || sub === "help") {
     io.stdout.write(help("secrets init"));
     return EXIT_OK;
   }
   io.stderr.write(
-    `es1 secrets: ${sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`}\nusage: ${USAGE["secrets init"]}\n`,
+    `es1 secrets: ${sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`}\n` +
+      `usage: ${USAGE["secrets init"]}\n       ${ROTATE_USAGE}\n`,
   );
   return EXIT_USAGE;
 };

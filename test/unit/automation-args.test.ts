@@ -33,6 +33,7 @@ describe("es1 stack commands: argument parsing", function () {
       json: true,
       expectNoChanges: true,
       customers: [],
+      allowDowngrade: false,
     });
     assert.strictEqual(
       parseStackArgs("preview", ["--stack=org/es1-platform/dev"]).stack,
@@ -45,11 +46,20 @@ describe("es1 stack commands: argument parsing", function () {
       const argv = command === "render" ? ["--stack", "s", "--out", "d"] : ["--stack", "s"];
       const a = parseStackArgs(command, argv);
       assert.deepStrictEqual(
-        [a.stack, a.settings, a.yes, a.json, a.expectNoChanges],
-        ["s", [], false, false, false],
+        [a.stack, a.settings, a.yes, a.json, a.expectNoChanges, a.allowDowngrade],
+        ["s", [], false, false, false, false],
         command,
       );
     }
+  });
+
+  it("takes --allow-downgrade on preview and up only", function () {
+    for (const command of ["preview", "up"] as const)
+      assert.strictEqual(parseStackArgs(command, ["--stack", "s", "--allow-downgrade"]).allowDowngrade, true);
+    assert.throws(
+      () => parseStackArgs("refresh", ["--stack", "s", "--allow-downgrade"]),
+      /unknown option '--allow-downgrade'/,
+    );
   });
 
   it("takes --out for render and --json everywhere", function () {
@@ -202,13 +212,28 @@ describe("es1 stack commands: refusals before any stack is opened", function () 
     assert.strictEqual((JSON.parse(s.out()) as { exitCode: number }).exitCode, 2);
   });
 
+  it("refuses secrets rotate without one credential, without --yes, or for a data key", async function () {
+    const none = memoryIO();
+    assert.strictEqual(await cli(["secrets", "rotate", "--stack", "s", "--yes"], none.io), 2);
+    assert.match(none.err(), /name the credential to rotate .*\nusage: es1 secrets rotate/);
+    const noYes = memoryIO();
+    assert.strictEqual(await cli(["secrets", "rotate", "--stack", "s", "redisDefaultPassword"], noYes.io), 2);
+    assert.match(noYes.err(), /refusing to rotate without --yes/);
+    const key = memoryIO();
+    const argv = ["secrets", "rotate", "--stack", "s", "langfuseSalt", "--yes", "--json"];
+    assert.strictEqual(await cli(argv, key.io), 2);
+    const doc = JSON.parse(key.out()) as { operation: string; name: string; errors: string[] };
+    assert.deepStrictEqual([doc.operation, doc.name], ["secrets rotate", "langfuseSalt"]);
+    assert.match(doc.errors[0], /langfuseSalt is a data key: Langfuse hashes its API keys/);
+  });
+
   it("prints usage for a bad flag, an unknown secrets subcommand, and help on request", async function () {
     const bad = memoryIO();
     assert.strictEqual(await cli(["outputs", "--stack", "s", "--yes"], bad.io), 2);
     assert.match(bad.err(), /unknown option '--yes'\nusage: es1 outputs --stack <name> \[--json\]/);
     const sub = memoryIO();
-    assert.strictEqual(await cli(["secrets", "rotate", "--stack", "s"], sub.io), 2);
-    assert.match(sub.err(), /unknown subcommand 'rotate'/);
+    assert.strictEqual(await cli(["secrets", "renew", "--stack", "s"], sub.io), 2);
+    assert.match(sub.err(), /unknown subcommand 'renew'/);
     const help = memoryIO();
     assert.strictEqual(await cli(["up", "--help"], help.io), 0);
     assert.match(help.out(), /usage: es1 up --stack <name>/);

@@ -24,6 +24,7 @@ import {
   SECRET_SIG_KEY,
   SECRET_SIG_VALUE,
   UnexpectedChangesError,
+  heldCustomer,
 } from "../../automation/report";
 import { serialized } from "../../automation/workspace";
 import { ConfigError, ConfigErrors } from "../../config/errors";
@@ -265,6 +266,8 @@ function fakeStack(
     refresh: run,
     destroy: run,
     outputs: async () => outputs,
+    // Never deployed: nothing for the preflight checks to compare.
+    exportStack: async () => ({ version: 3, deployment: {} }),
   };
   return fake as unknown as Stack;
 }
@@ -392,5 +395,20 @@ describe("automation workspace: stack selection one at a time", function () {
       results.map((r) => r.status),
       ["fulfilled", "rejected", "fulfilled"],
     );
+  });
+});
+
+describe("automation report: customers held back for their license", function () {
+  it("reports held customers from the program's warnings", function () {
+    assert.deepStrictEqual(
+      heldCustomer("customer 'beam' is held back: license of customer 'beam': expired\n"),
+      {
+        customer: "beam",
+        key: "es1:licenses.beam",
+        status: "held",
+        reason: "license of customer 'beam': expired",
+      },
+    );
+    assert.strictEqual(heldCustomer("customer 'beam': autogen is not deployed: license x"), undefined);
   });
 });

@@ -1,11 +1,13 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { main as cli } from "../../automation/cli";
 import { UsageError } from "../../automation/commands/common";
 import { parseRolloutArgs, parseWaves } from "../../automation/commands/rollout-args";
-import { kubeAccess, kubeconfigText } from "../../automation/kube";
+import { KubeClient, kubeAccess, kubeconfigText } from "../../automation/kube";
 import { CustomerReadiness, workloadReadiness } from "../../automation/readiness";
 import {
   DeployedCustomer,
@@ -14,9 +16,11 @@ import {
   RolloutStart,
   RolloutSteps,
   runWaves,
+  verifier,
+  waveUpdateOf,
   WaveUpdate,
 } from "../../automation/rollout";
-import { ExitCode } from "../../automation/report";
+import { ExitCode, OperationReport } from "../../automation/report";
 import { memoryIO } from "./command-io";
 
 function usageError(f: () => unknown, pattern: RegExp): void {
@@ -54,6 +58,7 @@ describe("es1 rollout: arguments", function () {
       version: "1.4.2",
       waves: [["beam"], ["polygraf", "rimbal"]],
       rollbackOnFailure: true,
+      allowDowngrade: false,
       readyTimeoutSeconds: 60,
       yes: true,
       json: true,
@@ -169,11 +174,23 @@ describe("es1 rollout: workload readiness", function () {
   });
 });
 
-/** Fake steps: a cluster where `broken` customers never become Ready and `updateExit` fails updates. */
-function fakeSteps(opts: { broken?: string[]; updateExit?: Record<string, ExitCode> }) {
+/**
+ * Fake steps: a cluster where `broken` customers never become Ready, `updateExit` fails updates,
+ * `throwOn` makes a step throw for a customer, and `abortAfterUpdateOf` is a SIGTERM during that
+ * customer's update.
+ */
+function fakeSteps(opts: {
+  broken?: string[];
+  updateExit?: Record<string, ExitCode>;
+  throwOn?: { step: "update" | "deployed"; customer: string };
+  abortAfterUpdateOf?: string;
+}) {
   const config: Record<string, string | undefined> = { polygraf: "1.1.0" };
   const calls: string[] = [];
+  let aborted = false;
+  let current: string[] = [];
   const steps: RolloutSteps = {
+    aborted: () => aborted,
     setVersions(versions) {
       for (const [c, v] of Object.entries(versions)) config[c] = v;
       calls.push(
@@ -183,9 +200,15 @@ function fakeSteps(opts: { broken?: string[]; updateExit?: Record<string, ExitCo
       );
       return Promise.resolve();
     },
-    update(customers) {
-      calls.push(`up ${customers.join("+")}`);
-      const exitCode = customers.map((c) => opts.updateExit?.[c]).find((x) => x !== undefined) ?? 0;
+    update(customers, { allowDowngrade }) {
+      calls.push(`up ${customers.join("+")}${allowDowngrade ? " (downgrade allowed)" : ""}`);
+      current = customers;
+      if (opts.throwOn?.step === "update" && customers.includes(opts.throwOn.customer))
+        return Promise.reject(new Error("pulumi: unexpected end of JSON input"));
+      if (customers.includes(opts.abortAfterUpdateOf ?? "")) aborted = true;
+      const exitCode = aborted
+        ? 1
+        : (customers.map((c) => opts.updateExit?.[c]).find((x) => x !== undefined) ?? 0);
       const u: WaveUpdate = {
         exitCode,
         durationSeconds: 1,
@@ -196,6 +219,8 @@ function fakeSteps(opts: { broken?: string[]; updateExit?: Record<string, ExitCo
       return Promise.resolve(u);
     },
     deployed() {
+      if (opts.throwOn?.step === "deployed" && current.includes(opts.throwOn.customer))
+        return Promise.reject(new Error("cannot read the stack's outputs"));
       return Promise.resolve(
         new Map(
           ["beam", "polygraf", "rimbal"].map((name): [string, DeployedCustomer] => [
@@ -304,7 +329,7 @@ describe("es1 rollout: waves", function () {
       "verify polygraf@2.0.0+rimbal@2.0.0",
       // polygraf had a version in config, rimbal none: each gets exactly what it had.
       "set polygraf=1.1.0 rimbal=-",
-      "up polygraf+rimbal",
+      "up polygraf+rimbal (downgrade allowed)",
       "verify polygraf@1.1.0+rimbal@1.0.0",
     ]);
     assert.deepStrictEqual(config, { beam: "2.0.0", polygraf: "1.1.0", rimbal: undefined });
@@ -331,6 +356,212 @@ describe("es1 rollout: waves", function () {
       "customer 'nordlys' has no platform in this stack (deployed: beam, polygraf, rimbal); deploy it with es1 up first",
       "customer 'beam' is in --waves more than once",
     ]);
+  });
+});
+
+describe("es1 rollout: failures mid-wave", function () {
+  const start = (): RolloutStart => ({
+    deployed: new Map(
+      ["beam", "polygraf", "rimbal"].map((name): [string, DeployedCustomer] => [
+        name,
+        { name, namespace: `${name}-platform`, release: "es1-platform", platformVersion: "1.0.0" },
+      ]),
+    ),
+    configured: { beam: undefined, polygraf: "1.1.0", rimbal: undefined },
+  });
+  const plan: RolloutPlan = {
+    version: "2.0.0",
+    waves: [["beam"], ["polygraf"], ["rimbal"]],
+    rollbackOnFailure: true,
+    readyTimeoutSeconds: 1,
+  };
+
+  it("turns an error inside a wave's update into its report and puts that wave's config back", async function () {
+    const { steps, calls, config } = fakeSteps({ throwOn: { step: "update", customer: "polygraf" } });
+    const r = await runWaves(plan, start(), steps);
+    assert.strictEqual(r.exitCode, 1);
+    assert.deepStrictEqual(
+      r.waves.map((w) => w.status),
+      ["succeeded", "failed", "not-started"],
+    );
+    assert.match(r.waves[1].errors.join("\n"), /wave 2 stopped: pulumi: unexpected end of JSON input/);
+    // The completed wave keeps the new version; the failed one is back at what it had.
+    assert.deepStrictEqual(config, { beam: "2.0.0", polygraf: "1.1.0" });
+    assert.ok(!calls.some((c) => c.includes("rimbal")), calls.join("\n"));
+    // The report is plain data, written as one JSON document.
+    assert.doesNotThrow(() => JSON.stringify(r));
+  });
+
+  it("keeps the config of a wave whose update deployed before an error: it says what runs", async function () {
+    const { steps, config } = fakeSteps({ throwOn: { step: "deployed", customer: "polygraf" } });
+    const r = await runWaves(plan, start(), steps);
+    assert.deepStrictEqual(
+      r.waves.map((w) => w.status),
+      ["succeeded", "failed", "not-started"],
+    );
+    assert.match(r.waves[1].errors.join("\n"), /cannot read the stack's outputs/);
+    assert.deepStrictEqual(config, { beam: "2.0.0", polygraf: "2.0.0" });
+  });
+
+  it("stops at SIGTERM during an update: wave cancelled, its config back, no rollback, no later wave", async function () {
+    const { steps, calls, config } = fakeSteps({ abortAfterUpdateOf: "polygraf" });
+    const r = await runWaves(plan, start(), steps);
+    assert.strictEqual(r.exitCode, 1);
+    assert.deepStrictEqual(
+      r.waves.map((w) => w.status),
+      ["succeeded", "cancelled", "not-started"],
+    );
+    assert.deepStrictEqual(calls.slice(3), ["set polygraf=2.0.0", "up polygraf", "set polygraf=1.1.0"]);
+    assert.deepStrictEqual(config, { beam: "2.0.0", polygraf: "1.1.0" });
+  });
+
+  it("asks for a downgrade only when told to, and always for a rollback", async function () {
+    const { steps, calls } = fakeSteps({ broken: ["beam"] });
+    await runWaves({ ...plan, waves: [["beam"]], allowDowngrade: false }, start(), steps);
+    assert.deepStrictEqual(
+      calls.filter((c) => c.startsWith("up")),
+      ["up beam", "up beam (downgrade allowed)"],
+    );
+    const forced = fakeSteps({});
+    await runWaves({ ...plan, waves: [["beam"]], allowDowngrade: true }, start(), forced.steps);
+    assert.deepStrictEqual(
+      forced.calls.filter((c) => c.startsWith("up")),
+      ["up beam (downgrade allowed)"],
+    );
+  });
+
+  it("counts a customer held back for its license as refused only when it is in the wave", function () {
+    const report: OperationReport = {
+      operation: "up",
+      stack: "s",
+      status: "succeeded",
+      exitCode: 5,
+      changes: {},
+      summary: { same: 3 },
+      durationSeconds: 1,
+      outputs: {},
+      failed: [],
+      errors: [],
+      customersHeld: [
+        { customer: "rimbal", key: "es1:licenses.rimbal", status: "held", reason: "expired on 2021-12-31" },
+      ],
+    };
+    assert.strictEqual(waveUpdateOf(report, ["beam"]).exitCode, 0);
+    const held = waveUpdateOf(report, ["rimbal"]);
+    assert.strictEqual(held.exitCode, 2);
+    assert.match(held.errors.join("\n"), /es1:licenses\.rimbal: customer 'rimbal' is held back: expired/);
+  });
+});
+
+describe("es1 rollout: credentials that expire during the rollout", function () {
+  /**
+   * A cluster API that accepts only tokens issued since the last "expiry": every wave's update
+   * takes long enough for the token used before it to expire (an EKS token lives 15 minutes).
+   */
+  let server: http.Server;
+  let url: string;
+  let issued = 0;
+  let validFrom = 1;
+  const requests: { token: string; status: number }[] = [];
+
+  before(async function () {
+    server = http.createServer((req, res) => {
+      const token = (req.headers.authorization ?? "").replace(/^Bearer tok-/, "");
+      const ok = Number(token) >= validFrom;
+      requests.push({ token, status: ok ? 200 : 401 });
+      res.writeHead(ok ? 200 : 401, { "Content-Type": "application/json" });
+      if (!ok) {
+        res.end(JSON.stringify({ kind: "Status", code: 401, message: "Unauthorized" }));
+        return;
+      }
+      const ns = (req.url ?? "").split("/")[5];
+      const items = (req.url ?? "").includes("/deployments")
+        ? [
+            {
+              metadata: { name: "es1-platform-gateway", generation: 1 },
+              spec: {
+                replicas: 1,
+                template: { spec: { containers: [{ name: "gateway", image: "r/gw:2.0.0" }] } },
+              },
+              status: {
+                observedGeneration: 1,
+                replicas: 1,
+                updatedReplicas: 1,
+                readyReplicas: 1,
+                availableReplicas: 1,
+              },
+            },
+          ]
+        : [];
+      res.end(JSON.stringify({ kind: "List", namespace: ns, items }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(function () {
+    server.close();
+  });
+
+  it("fetches the credentials again for each wave, so a healthy wave is not reported failed", async function () {
+    // What the kubeconfig's exec plugin does: a new token each time it runs.
+    const kube = new KubeClient(() => ({ server: url, token: `tok-${++issued}` }));
+    const fake = fakeSteps({});
+    const steps: RolloutSteps = {
+      ...fake.steps,
+      update: async (customers, o) => {
+        const r = await fake.steps.update(customers, o);
+        validFrom = issued + 1; // every token issued so far expires during the update
+        return r;
+      },
+      verify: verifier(kube, { readyTimeoutSeconds: 1, pollSeconds: 0.05 }),
+    };
+    const r = await runWaves(
+      {
+        version: "2.0.0",
+        waves: [["beam"], ["polygraf"], ["rimbal"]],
+        rollbackOnFailure: true,
+        readyTimeoutSeconds: 1,
+      },
+      {
+        deployed: new Map(
+          ["beam", "polygraf", "rimbal"].map((name): [string, DeployedCustomer] => [
+            name,
+            { name, namespace: `${name}-platform`, release: "es1-platform", platformVersion: "1.0.0" },
+          ]),
+        ),
+        configured: {},
+      },
+      steps,
+    );
+    assert.deepStrictEqual(
+      r.waves.map((w) => [w.status, w.errors]),
+      [
+        ["succeeded", []],
+        ["succeeded", []],
+        ["succeeded", []],
+      ],
+    );
+    assert.ok(
+      requests.every((q) => q.status === 200),
+      "a request went out with an expired token",
+    );
+    assert.strictEqual(issued, 3, "one fresh token per wave");
+  });
+
+  it("fetches them again when the API server answers 401, and retries once", async function () {
+    const kube = new KubeClient(() => ({ server: url, token: `tok-${++issued}` }));
+    await kube.get("/apis/apps/v1/namespaces/beam-platform/deployments");
+    validFrom = issued + 1; // expires between two requests
+    const before = requests.length;
+    const list = await kube.get<{ items: unknown[] }>("/apis/apps/v1/namespaces/beam-platform/deployments");
+    assert.strictEqual(list.items.length, 1);
+    assert.deepStrictEqual(
+      requests.slice(before).map((q) => q.status),
+      [401, 200],
+    );
+    // A credential that cannot be renewed still fails, with the server's answer.
+    const stuck = new KubeClient(() => ({ server: url, token: "tok-0" }));
+    await assert.rejects(stuck.get("/apis/apps/v1/namespaces/x/deployments"), /HTTP 401/);
   });
 });
 
