@@ -343,23 +343,34 @@ class Http {
     this.log = opts.log ?? (() => undefined);
   }
 
-  /** A request whose body is read in full; a network failure names `what` and the URL. */
+  /**
+   * A request whose body is read in full; a network failure names `what` and the URL. Reads (GET,
+   * HEAD) are tried three times: a server may close a kept-alive connection just as it is reused.
+   */
   async send(
     url: string,
     init: { method?: string; headers?: Record<string, string>; body?: Buffer },
     what: string,
   ): Promise<{ status: number; headers: Headers; body: Buffer; url: string }> {
-    try {
-      const res = await this.fetchImpl(url, {
-        method: init.method ?? "GET",
-        headers: init.headers,
-        body: init.body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const body = Buffer.from(await res.arrayBuffer());
-      return { status: res.status, headers: res.headers, body, url: res.url || url };
-    } catch (e) {
-      throw new ChartsError(`cannot reach ${what} (${url}): ${causeOf(e)}`);
+    const method = init.method ?? "GET";
+    const attempts = method === "GET" || method === "HEAD" ? 3 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.fetchImpl(url, {
+          method,
+          headers: init.headers,
+          body: init.body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        const body = Buffer.from(await res.arrayBuffer());
+        return { status: res.status, headers: res.headers, body, url: res.url || url };
+      } catch (e) {
+        const cause = causeOf(e);
+        if (attempt >= attempts || cause === "timed out") {
+          throw new ChartsError(`cannot reach ${what} (${url}): ${cause}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+      }
     }
   }
 }

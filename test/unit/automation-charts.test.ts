@@ -285,6 +285,17 @@ describe("es1 charts (chart mirror)", function () {
       assert.deepStrictEqual(listing(), []);
     });
 
+    it("reads again when the server drops a connection, as one may drop a kept-alive one", async function () {
+      let served = 0;
+      server.routes.set("/repo/archives/valkey-0.11.0.tgz", (req, _b, res) => {
+        if (served++ === 0) req.socket.destroy();
+        else res.writeHead(200).end(VALKEY);
+      });
+      const r = await pullCharts({ out: path.join(work, "mirror"), catalog, charts: ["valkey"] });
+      assert.strictEqual(served, 2);
+      assert.strictEqual(r.charts[0].sha256, sha256(VALKEY));
+    });
+
     it("several failures are reported together", async function () {
       const wrong = catalog.map((c) => ({ ...c, version: "9.9.9" }));
       await assert.rejects(pullCharts({ out: path.join(work, "m"), catalog: wrong }), (e: Error) => {
