@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = 
     summary: "create signing keys, issue and verify ES1 licenses (docs/licensing.md)",
     run: licenseCommand,
   },
+  preflight: {
+    summary: "check an existing cluster has what the stack needs, deploying nothing (docs/operations.md)",
+    run: async (argv, io) => (await import("./commands/preflight")).preflightCommand(argv, io),
+  },
   preview: { summary: "show what `up` would change in a stack (docs/pipelines.md)", run: stack("preview") },
   up: { summary: "deploy a stack", run: stack("up") },
   refresh: { summary: "read the real state of a stack's resources into its state", run: stack("refresh") },

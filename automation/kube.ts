@@ -149,14 +149,16 @@ export class KubeHttpError extends Error {
 
 /**
  * A request to the API server (`apiPath` e.g. /apis/apps/v1/namespaces/x/deployments) with an
- * optional JSON body, and its JSON answer.
+ * optional JSON body, and its JSON answer. `accept` may ask for another representation, e.g.
+ * metadata only (PartialObjectMetadataList) of objects too large to list whole.
  */
 export function kubeRequest<T>(
   access: KubeAccess,
-  method: "GET" | "PATCH",
+  method: "GET" | "PATCH" | "POST",
   apiPath: string,
   body?: { contentType: string; json: unknown },
   timeoutMs = 15_000,
+  accept = "application/json",
 ): Promise<T> {
   const url = new URL(access.server + apiPath);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body.json));
@@ -168,7 +170,7 @@ export function kubeRequest<T>(
       {
         method,
         headers: {
-          Accept: "application/json",
+          Accept: accept,
           ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}),
           ...(payload && body
             ? { "Content-Type": body.contentType, "Content-Length": String(payload.length) }

@@ -122,6 +122,20 @@ EOF
   echo $! >"$VOLUMES_PID"
 }
 
+# IngressClass `nginx`, the default es1:cluster.ingressClass, so customers with domains pass the
+# preflight check (automation/preflight.ts) as on a cluster with ingress-nginx. No controller serves
+# it: the simulated cluster routes no traffic (docs/toolchain.md).
+ingress_class() {
+  kctl apply -f - >&2 <<EOF
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+spec:
+  controller: k8s.io/ingress-nginx
+EOF
+}
+
 stop_volumes() {
   if [ -f "$VOLUMES_PID" ]; then kill "$(cat "$VOLUMES_PID")" 2>/dev/null || true; fi
   rm -f "$VOLUMES_PID"
@@ -144,6 +158,7 @@ up() {
   fi
   apply_nodes
   storage
+  ingress_class
   kctl wait --for=condition=Ready node --all --timeout=120s >&2
   log "ready; kubeconfig: $KUBECONFIG_FILE (context kwok-$NAME)"
 }

@@ -18,12 +18,12 @@ const FLAGS: Record<StackCommand, FlagSpec> = {
   preview: {
     values: ["stack", "platform-version"],
     repeatable: ["set", "customer"],
-    booleans: ["json", "expect-no-changes", "allow-downgrade"],
+    booleans: ["json", "expect-no-changes", "allow-downgrade", "skip-preflight"],
   },
   up: {
     values: ["stack", "platform-version"],
     repeatable: ["set", "customer"],
-    booleans: ["json", "yes", "expect-no-changes", "allow-downgrade"],
+    booleans: ["json", "yes", "expect-no-changes", "allow-downgrade", "skip-preflight"],
   },
   refresh: { values: ["stack"], repeatable: ["customer"], booleans: ["json", "yes", "expect-no-changes"] },
   destroy: { values: ["stack"], repeatable: ["customer"], booleans: ["json", "yes"] },
@@ -34,8 +34,8 @@ const FLAGS: Record<StackCommand, FlagSpec> = {
 
 export const USAGE: Record<StackCommand, string> = {
   preview:
-    "es1 preview --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--allow-downgrade] [--expect-no-changes] [--json]",
-  up: "es1 up --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--allow-downgrade] [--yes] [--expect-no-changes] [--json]",
+    "es1 preview --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--allow-downgrade] [--skip-preflight] [--expect-no-changes] [--json]",
+  up: "es1 up --stack <name> [--customer <c> ... [--platform-version <v>]] [--set key=value ...] [--allow-downgrade] [--skip-preflight] [--yes] [--expect-no-changes] [--json]",
   refresh: "es1 refresh --stack <name> [--customer <c> ...] [--yes] [--expect-no-changes] [--json]",
   destroy: "es1 destroy --stack <name> [--customer <c> ...] [--yes] [--json]",
   outputs: "es1 outputs --stack <name> [--json]",
@@ -57,6 +57,8 @@ export interface StackArgs {
   customers: string[];
   /** `--allow-downgrade`: a customer's platform version may go below the deployed one. */
   allowDowngrade: boolean;
+  /** `--skip-preflight` (preview, up): do not check an existing cluster first (emergencies). */
+  skipPreflight: boolean;
 }
 
 export const CUSTOMER_NAME = /^[a-z]([a-z0-9-]{0,52}[a-z0-9])?$/;
@@ -103,6 +105,7 @@ export function parseStackArgs(command: StackCommand, argv: readonly string[]): 
     expectNoChanges: args.booleans.has("expect-no-changes"),
     customers,
     allowDowngrade: args.booleans.has("allow-downgrade"),
+    skipPreflight: args.booleans.has("skip-preflight"),
     ...(out !== undefined ? { out } : {}),
   };
 }

@@ -223,6 +223,15 @@ async function runOpenStack(
 
   if (command === "secrets init") return secretsInit(args, io, stack);
 
+  // An existing cluster is checked before anything runs (docs/operations.md, preflight).
+  if ((command === "up" || command === "preview") && !args.skipPreflight) {
+    const refused = await (await import("./preflight")).preflightGate(stack, command, io, configFile);
+    if (refused) {
+      restore();
+      return emit(args, io, refused);
+    }
+  }
+
   if (needsConfirmation(command) && !args.yes) {
     const stop = await confirmOnTerminal(args, io, stack, progress);
     if (stop) return emit(args, io, stop);

@@ -21,6 +21,7 @@ describe("es1 stack commands: argument parsing", function () {
       "--yes",
       "--json",
       "--expect-no-changes",
+      "--skip-preflight",
     ]);
     assert.deepStrictEqual(a, {
       command: "up",
@@ -34,7 +35,12 @@ describe("es1 stack commands: argument parsing", function () {
       expectNoChanges: true,
       customers: [],
       allowDowngrade: false,
+      skipPreflight: true,
     });
+    assert.throws(
+      () => parseStackArgs("refresh", ["--stack", "s", "--skip-preflight"]),
+      /unknown option '--skip-preflight'/,
+    );
     assert.strictEqual(
       parseStackArgs("preview", ["--stack=org/es1-platform/dev"]).stack,
       "org/es1-platform/dev",
@@ -46,8 +52,8 @@ describe("es1 stack commands: argument parsing", function () {
       const argv = command === "render" ? ["--stack", "s", "--out", "d"] : ["--stack", "s"];
       const a = parseStackArgs(command, argv);
       assert.deepStrictEqual(
-        [a.stack, a.settings, a.yes, a.json, a.expectNoChanges, a.allowDowngrade],
-        ["s", [], false, false, false, false],
+        [a.stack, a.settings, a.yes, a.json, a.expectNoChanges, a.allowDowngrade, a.skipPreflight],
+        ["s", [], false, false, false, false, false],
         command,
       );
     }
