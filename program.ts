@@ -180,7 +180,7 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
   const licensed = customersToDeploy(settings, record);
   if (settings.infrastructureStack) return customerOnly(settings, settings.infrastructureStack, licensed);
 
-  const cluster = createCluster(settings.cluster);
+  const cluster = createCluster(settings.cluster, settings.airgap);
   const infrastructure = new Infrastructure("infrastructure", { settings, cluster, charts });
   const customers = platforms(
     settings,

@@ -1,4 +1,5 @@
 // Submodule imports: the package root costs type-checking time for every AWS service.
+import { Tag as AutoscalingTag } from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as eks from "@pulumi/aws/eks";
 import * as iam from "@pulumi/aws/iam";
@@ -9,6 +10,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EksClusterSettings } from "../config";
 import { subnet } from "../lib/cidr";
+import {
+  ADDON_CHARTS,
+  addonRelease,
+  AddonSources,
+  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+  clusterAutoscalerValues,
+  metricsServerValues,
+  scaleFromZeroTags,
+} from "./addons";
 import { nvidiaDevicePlugin } from "./gpu";
 import { clusterProvider, execKubeconfig } from "./k8s-access";
 import { configuredPools, cloudClusterContract } from "./pools";
@@ -55,6 +65,68 @@ function assumeRolePolicy(service: string, actions: string[] = ["sts:AssumeRole"
   });
 }
 
+/**
+ * Trust policy of a kube-system service account's role: Pod Identity (no provider given), or IRSA
+ * through the cluster's OIDC provider, limited to that service account.
+ */
+function workloadTrust(
+  serviceAccount: string,
+  oidcProvider: iam.OpenIdConnectProvider | undefined,
+): pulumi.Input<string> {
+  if (!oidcProvider) return assumeRolePolicy("pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]);
+  const host = oidcProvider.url.apply((u) => u.replace(/^https:\/\//, ""));
+  return pulumi.jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Federated: oidcProvider.arn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: host.apply((h) => ({
+            [`${h}:sub`]: `system:serviceaccount:kube-system:${serviceAccount}`,
+            [`${h}:aud`]: "sts.amazonaws.com",
+          })),
+        },
+      },
+    ],
+  });
+}
+
+/** What the Cluster Autoscaler may do (its chart's documented minimum for AWS). */
+export function clusterAutoscalerPolicy(clusterName: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: [
+          "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:DescribeAutoScalingInstances",
+          "autoscaling:DescribeLaunchConfigurations",
+          "autoscaling:DescribeScalingActivities",
+          "autoscaling:DescribeTags",
+          "ec2:DescribeImages",
+          "ec2:DescribeInstanceTypes",
+          "ec2:DescribeLaunchTemplateVersions",
+          "ec2:GetInstanceTypesFromInstanceRequirements",
+          "eks:DescribeNodegroup",
+        ],
+        Resource: "*",
+      },
+      {
+        // Resizing only this cluster's groups.
+        Effect: "Allow",
+        Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+        Resource: "*",
+        Condition: {
+          StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" },
+        },
+      },
+    ],
+  });
+}
+
 interface EksNetwork {
   vpcId: pulumi.Input<string>;
   vpcCidr: pulumi.Input<string>;
@@ -72,7 +144,12 @@ interface EksNetwork {
 export class EksCluster extends pulumi.ComponentResource {
   readonly cluster: Cluster;
 
-  constructor(name: string, args: EksClusterSettings, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: EksClusterSettings,
+    addons: AddonSources,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("es1:clusters:Eks", name, {}, opts);
     const partition = awsPartition(args.region);
     // Tags reach every AWS resource; allowedAccountIds stops a run with credentials of another account.
@@ -177,7 +254,9 @@ export class EksCluster extends pulumi.ComponentResource {
 
     const nodeGroups = this.nodeGroups(name, args, cluster, network, policy, [vpcCni, kubeProxy], o);
     const coreDns = addon("coredns", {}, nodeGroups);
-    const ebsCsi = this.ebsCsiDriver(name, cluster, policy, addon, nodeGroups, podIdentityAgent, o);
+    // Workloads' IAM roles: bound through Pod Identity, or through IRSA (the cluster's OIDC issuer).
+    const oidcProvider = podIdentityAgent ? undefined : this.oidcProvider(name, cluster, o);
+    const ebsCsi = this.ebsCsiDriver(name, policy, addon, nodeGroups, podIdentityAgent, oidcProvider, o);
 
     const kubeconfig = execKubeconfig({
       name: args.name,
@@ -213,6 +292,12 @@ export class EksCluster extends pulumi.ComponentResource {
       { parent: this, provider },
     );
     if (args.nodePools.aiml) nvidiaDevicePlugin(`${name}-nvidia-device-plugin`, { provider, parent: this });
+    // EKS ships neither a node autoscaler nor metrics-server; the platform relies on both.
+    this.clusterAutoscaler(name, args, cluster, addons, provider, podIdentityAgent, oidcProvider, o);
+    addonRelease("metrics-server", ADDON_CHARTS.metricsServer, metricsServerValues(addons), addons, {
+      provider,
+      parent: this,
+    });
 
     this.cluster = cloudClusterContract("eks", args, provider, kubeconfig);
     this.registerOutputs({
@@ -522,7 +607,7 @@ export class EksCluster extends pulumi.ComponentResource {
         },
         o,
       );
-      return new eks.NodeGroup(
+      const group = new eks.NodeGroup(
         `${name}-${pool}`,
         {
           clusterName: cluster.name,
@@ -544,7 +629,96 @@ export class EksCluster extends pulumi.ComponentResource {
         // The cluster autoscaler owns the desired size.
         { ...o, dependsOn: [...attachments, ...dependsOn], ignoreChanges: ["scalingConfig.desiredSize"] },
       );
+      // The autoscaler's template of a node of this pool, so it grows the pool from 0 nodes too
+      // (EKS tags a managed group's Auto Scaling group for discovery, not with its labels).
+      const autoscalingGroupName = group.resources.apply((r) => r?.[0]?.autoscalingGroups?.[0]?.name ?? "");
+      const gpus = pool === "aiml" ? args.nodePools.aiml?.acceleratorCount : undefined;
+      for (const [key, value] of Object.entries(
+        scaleFromZeroTags(placement.labels, placement.taints, gpus),
+      )) {
+        const what = key.slice(key.lastIndexOf("node-template/") + "node-template/".length);
+        new AutoscalingTag(
+          `${name}-${pool}-${what.replace(/[^a-z0-9]+/gi, "-")}`,
+          { autoscalingGroupName, tag: { key, value, propagateAtLaunch: false } },
+          o,
+        );
+      }
+      return group;
     });
+  }
+
+  /** The cluster's OIDC issuer as an IAM identity provider, for IRSA. */
+  private oidcProvider(
+    name: string,
+    cluster: eks.Cluster,
+    o: pulumi.CustomResourceOptions,
+  ): iam.OpenIdConnectProvider {
+    const issuer = cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");
+    return new iam.OpenIdConnectProvider(
+      `${name}-oidc`,
+      { url: issuer, clientIdLists: ["sts.amazonaws.com"] },
+      o,
+    );
+  }
+
+  /**
+   * The Cluster Autoscaler with an IAM role of its own, so every pool, the GPU pool included,
+   * grows from its minimum: it may resize only node groups tagged as this cluster's (EKS tags
+   * managed node groups' Auto Scaling groups so), and reads the rest.
+   */
+  private clusterAutoscaler(
+    name: string,
+    args: EksClusterSettings,
+    cluster: eks.Cluster,
+    addons: AddonSources,
+    provider: k8s.Provider,
+    podIdentityAgent: eks.Addon | undefined,
+    oidcProvider: iam.OpenIdConnectProvider | undefined,
+    o: pulumi.CustomResourceOptions,
+  ): void {
+    const role = new iam.Role(
+      `${name}-cluster-autoscaler`,
+      { assumeRolePolicy: workloadTrust(CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, oidcProvider) },
+      o,
+    );
+    const access = new iam.RolePolicy(
+      `${name}-cluster-autoscaler`,
+      { role: role.name, policy: clusterAutoscalerPolicy(args.name) },
+      o,
+    );
+    const binding: pulumi.Resource[] = podIdentityAgent
+      ? [
+          new eks.PodIdentityAssociation(
+            `${name}-cluster-autoscaler`,
+            {
+              clusterName: cluster.name,
+              namespace: "kube-system",
+              serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+              roleArn: role.arn,
+            },
+            { ...o, dependsOn: [podIdentityAgent] },
+          ),
+        ]
+      : [];
+    // Created here, not by the chart: with IRSA it carries the role, an output of this program.
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-cluster-autoscaler`,
+      {
+        metadata: {
+          name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+          namespace: "kube-system",
+          annotations: podIdentityAgent ? {} : { "eks.amazonaws.com/role-arn": role.arn },
+        },
+      },
+      { parent: this, provider },
+    );
+    addonRelease(
+      "cluster-autoscaler",
+      ADDON_CHARTS.clusterAutoscaler,
+      clusterAutoscalerValues({ clusterName: args.name, region: args.region, sources: addons }),
+      addons,
+      { provider, parent: this, dependsOn: [serviceAccount, access, ...binding] },
+    );
   }
 
   /**
@@ -553,42 +727,14 @@ export class EksCluster extends pulumi.ComponentResource {
    */
   private ebsCsiDriver(
     name: string,
-    cluster: eks.Cluster,
     policy: (p: string) => string,
     addon: (addonName: string, extra?: Partial<eks.AddonArgs>, dependsOn?: pulumi.Resource[]) => eks.Addon,
     nodeGroups: pulumi.Resource[],
     podIdentityAgent: eks.Addon | undefined,
+    oidcProvider: iam.OpenIdConnectProvider | undefined,
     o: pulumi.CustomResourceOptions,
   ): eks.Addon {
-    let trust: pulumi.Input<string>;
-    let oidcProvider: iam.OpenIdConnectProvider | undefined;
-    if (podIdentityAgent) {
-      trust = assumeRolePolicy("pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]);
-    } else {
-      const issuer = cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");
-      oidcProvider = new iam.OpenIdConnectProvider(
-        `${name}-oidc`,
-        { url: issuer, clientIdLists: ["sts.amazonaws.com"] },
-        o,
-      );
-      const host = issuer.apply((u) => u.replace(/^https:\/\//, ""));
-      trust = pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Federated: oidcProvider.arn },
-            Action: "sts:AssumeRoleWithWebIdentity",
-            Condition: {
-              StringEquals: host.apply((h) => ({
-                [`${h}:sub`]: `system:serviceaccount:kube-system:${EBS_CSI_SERVICE_ACCOUNT}`,
-                [`${h}:aud`]: "sts.amazonaws.com",
-              })),
-            },
-          },
-        ],
-      });
-    }
+    const trust = workloadTrust(EBS_CSI_SERVICE_ACCOUNT, oidcProvider);
     const role = new iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: trust }, o);
     const attachment = new iam.RolePolicyAttachment(
       `${name}-ebs-csi`,

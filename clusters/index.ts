@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSettings } from "../config";
+import type { AddonSources } from "./addons";
 import { AksCluster } from "./aks";
 import { EksCluster } from "./eks";
 import { ExistingCluster } from "./existing";
@@ -8,15 +9,22 @@ import { Cluster } from "./types";
 
 export * from "./types";
 
-/** The cluster the stack deploys to, whichever provider `es1:cluster.provider` names. */
-export function createCluster(settings: ClusterSettings, opts?: pulumi.ComponentResourceOptions): Cluster {
+/**
+ * The cluster the stack deploys to, whichever provider `es1:cluster.provider` names, with the
+ * add-ons it lacks (clusters/addons.ts) from `addons`' chart source and registry.
+ */
+export function createCluster(
+  settings: ClusterSettings,
+  addons: AddonSources,
+  opts?: pulumi.ComponentResourceOptions,
+): Cluster {
   switch (settings.provider) {
     case "existing":
       return new ExistingCluster("cluster", settings, opts).cluster;
     case "gke":
       return new GkeCluster("cluster", settings, opts).cluster;
     case "eks":
-      return new EksCluster("cluster", settings, opts).cluster;
+      return new EksCluster("cluster", settings, addons, opts).cluster;
     case "aks":
       return new AksCluster("cluster", settings, opts).cluster;
   }
