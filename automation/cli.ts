@@ -27,6 +27,10 @@ const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = 
   refresh: { summary: "read the real state of a stack's resources into its state", run: stack("refresh") },
   destroy: { summary: "delete every resource of a stack", run: stack("destroy") },
   outputs: { summary: "print a stack's outputs (secrets masked)", run: stack("outputs") },
+  status: {
+    summary: "is every component and customer of a deployed stack healthy (docs/operations.md)",
+    run: async (argv, io) => (await import("./commands/status")).statusCommand(argv, io),
+  },
   render: {
     summary: "write each Helm release's chart and values (no secrets) for review",
     run: stack("render"),

@@ -1,13 +1,14 @@
 // Day-to-day operations on the local cluster: `es1 preflight` (and its run at the start of `up`)
-// (`es1 status` follows). One small stack: PostgreSQL, Valkey and one customer (docs/operations.md).
+// and `es1 status`. One small stack: PostgreSQL, Valkey and one customer (docs/operations.md).
 import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import type { PreflightReport } from "../../automation/preflight";
 import type { OperationReport } from "../../automation/report";
+import type { StatusReport } from "../../automation/status";
 import { readState } from "../../automation/state";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { generateKeyPair } from "../../platform/license";
-import { e2eLicense, runEs1Json } from "./es1-cli";
+import { e2eLicense, runEs1, runEs1Json } from "./es1-cli";
 import { clusterUp, getObject, kubectl } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
@@ -89,6 +90,89 @@ describe("operations: preflight and status on the local cluster", function () {
         preview.errors.some((e) => e.startsWith("preflight storage-class:")),
         preview.errors.join("\n"),
       );
+    });
+  });
+
+  describe("status", function () {
+    /** Every release and customer that is not healthy, with its problems. */
+    const unhealthy = (r: StatusReport): string[] => [
+      ...r.components.flatMap((c) =>
+        c.releases.filter((x) => !x.healthy).map((x) => `${x.name}: ${x.problems.join("; ")}`),
+      ),
+      ...r.customers.filter((c) => !c.healthy).map((c) => `customer ${c.customer}: ${c.problems.join("; ")}`),
+    ];
+
+    before(function () {
+      // Through es1 up, so its preflight passes on the normal cluster first.
+      const up = es1Json<OperationReport>(0, "up", "--stack", STACK, "--yes");
+      assert.strictEqual(up.status, "succeeded");
+    });
+
+    it("reports every release and customer healthy once PostgreSQL's operator reports its cluster", function () {
+      // No operator runs on the simulated cluster, so the CNPG Cluster has no status: status says so.
+      const first = es1Json<StatusReport>(1, "status", "--stack", STACK);
+      assert.deepStrictEqual(unhealthy(first), [
+        "es1-postgresql: Cluster es1-postgresql: no status: its operator has not reconciled it",
+      ]);
+      // What CloudNativePG writes once its instance is up.
+      kubectl(
+        kubeconfig,
+        "patch",
+        "clusters.postgresql.cnpg.io",
+        "es1-postgresql",
+        "-n",
+        "es1-infrastructure",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ status: { phase: "Cluster in healthy state", instances: 1, readyInstances: 1 } }),
+      );
+      const r = es1Json<StatusReport>(0, "status", "--stack", STACK);
+      assert.deepStrictEqual(unhealthy(r), []);
+      assert.deepStrictEqual(
+        r.components.map((c) => [c.component, c.releases.map((x) => `${x.name} ${x.status} r${x.revision}`)]),
+        [
+          ["base", ["es1-base deployed r1"]],
+          ["postgresql", ["es1-postgresql-operator deployed r1", "es1-postgresql deployed r1"]],
+          ["redis", ["es1-redis deployed r1"]],
+        ],
+      );
+      const pg = r.components[1].releases[1].managed[0];
+      assert.deepStrictEqual(pg.backup, { configured: false });
+      const [nordlys] = r.customers;
+      assert.deepStrictEqual(
+        [nordlys.customer, nordlys.release.status, nordlys.license.state, nordlys.license.expires],
+        [CUSTOMER, "deployed", "valid", "2099-12-31"],
+      );
+      assert.deepStrictEqual(
+        nordlys.release.workloads.map((w) => `${w.name} ${w.ready}/${w.desired}`).sort(),
+        [
+          "es1-platform-agent-router 1/1",
+          "es1-platform-gateway 1/1",
+          "es1-platform-manager-api 1/1",
+          "es1-platform-manager-ui 1/1",
+        ],
+      );
+    });
+
+    it("a customer's Deployment scaled to 0 makes that customer unhealthy (exit 1); --wait sees it recover", function () {
+      const ns = `${CUSTOMER}-platform`;
+      kubectl(kubeconfig, "scale", "deployment", "es1-platform-gateway", "-n", ns, "--replicas=0");
+      const r = es1Json<StatusReport>(1, "status", "--stack", STACK);
+      assert.deepStrictEqual(unhealthy(r), [
+        `customer ${CUSTOMER}: Deployment es1-platform-gateway: scaled to 0; its release runs 1`,
+      ]);
+      const table = runEs1(PROJECT_ROOT, env, "status", "--stack", STACK);
+      assert.strictEqual(table.status, 1);
+      assert.match(
+        table.stdout,
+        new RegExp(`!! +customer ${CUSTOMER} +${ns}/es1-platform +deployed +1 +3/4 `),
+      );
+
+      kubectl(kubeconfig, "scale", "deployment", "es1-platform-gateway", "-n", ns, "--replicas=1");
+      const waited = es1Json<StatusReport>(0, "status", "--stack", STACK, "--wait", "300");
+      assert.deepStrictEqual(unhealthy(waited), []);
+      assert.ok(waited.waitedSeconds !== undefined && waited.waitedSeconds <= 300);
     });
   });
 });
