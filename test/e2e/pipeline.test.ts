@@ -1,7 +1,6 @@
 // The `es1` command as a release pipeline runs it: spawned, with the backend and passphrase in the
 // environment, its stdout parsed as JSON and its exit code checked, against the local cluster.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -15,6 +14,7 @@ import { E2E_CLUSTER, eventually, getObject, mustGet } from "./kube";
 import { SECRET_NAMES } from "../../config/credentials";
 import { chartSource } from "../../automation/chart-source";
 import { CATALOG } from "../../infrastructure/catalog";
+import { Es1Run, runEs1, runEs1Json } from "./es1-cli";
 import { componentsOnly, openE2eStack } from "./stack";
 
 /** The pipeline tests are about the es1 command: PostgreSQL alone keeps them quick. */
@@ -23,16 +23,11 @@ const RELEASES = ["es1-base", "es1-postgresql", "es1-postgresql-operator"];
 
 const STACK = "pipeline";
 const NS = "es1-infrastructure";
-const ES1 = path.join(PROJECT_ROOT, "scripts/es1");
 const STACK_FILE = path.join(PROJECT_ROOT, `Pulumi.${STACK}.yaml`);
 /** A second stack, previewed alongside the first from this process. */
 const OTHER = `${STACK}-b`;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = Es1Run;
 
 describe("es1 command in a release pipeline (local cluster)", function () {
   let kubeconfig: string;
@@ -43,26 +38,9 @@ describe("es1 command in a release pipeline (local cluster)", function () {
   let charts: string;
 
   /** Runs `es1 ...` as a CI job would: another directory, stdin not a terminal. */
-  function es1(...args: string[]): Run {
-    const r = spawnSync(ES1, args, {
-      cwd: work,
-      env: { ...process.env, ...env },
-      encoding: "utf8",
-      input: "",
-    });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-
-  /** Runs `es1 ... --json`, checks the exit code and parses stdout as one JSON document. */
-  function es1Json<T = OperationReport>(expectedExit: number, ...args: string[]): T {
-    const r = es1(...args, "--json");
-    assert.strictEqual(
-      r.status,
-      expectedExit,
-      `es1 ${args.join(" ")}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
-    );
-    return JSON.parse(r.stdout) as T;
-  }
+  const es1 = (...args: string[]): Run => runEs1(work, env, ...args);
+  const es1Json = <T = OperationReport>(expectedExit: number, ...args: string[]): T =>
+    runEs1Json<T>(work, env, expectedExit, ...args);
 
   function superuserPassword(): string {
     const s = mustGet<{ data: Record<string, string> }>(

@@ -4,7 +4,8 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
+import { generateKeyPair } from "../../platform/license";
+import { e2eLicense } from "./es1-cli";
 import { getObject, helm, kubectl, kubectlWithInput, mustGet } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
@@ -13,18 +14,7 @@ const KEY = generateKeyPair("es1-e2e");
 const FIRST = ["beam", "polygraf", "rimbal"];
 const CUSTOMER_STACK = "e2e-platform-customers";
 
-function license(customer: string, expiresAt = "2099-12-31"): string {
-  return issueLicense(
-    draftLicense({
-      customer,
-      issuedAt: "2020-01-01",
-      expiresAt,
-      features: ["agents.router", "agents.crewai", "agents.autogen"],
-      keyId: KEY.keyId,
-    }),
-    KEY.privateKey,
-  );
-}
+const license = (customer: string, expiresAt?: string): string => e2eLicense(KEY, customer, { expiresAt });
 
 interface Deployment {
   metadata: { name: string };
