@@ -4,6 +4,7 @@ import { PROJECT_ROOT } from "../lib/paths";
 import { NAMESPACE, parseSettings, Settings, SettingsSource } from "./settings";
 
 export * from "./airgap";
+export * from "./alerting";
 export * from "./errors";
 export * from "./cluster";
 export * from "./components";

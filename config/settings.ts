@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AirgapSettings, parseAirgap } from "./airgap";
+import { AlertingSettings, parseAlerting } from "./alerting";
 import { ClusterSettings, parseCluster } from "./cluster";
 import { ComponentsSettings, parseComponents } from "./components";
 import { CustomerSettings, LicenseSettings, parseCustomers } from "./customers";
@@ -31,6 +32,8 @@ export interface Settings {
   secrets: ConfiguredSecrets;
   airgap: AirgapSettings;
   components: ComponentsSettings;
+  /** Alertmanager's receivers and routes (es1:alerting); unset: the chart's configuration. */
+  alerting?: AlertingSettings;
   /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
   customers: CustomerSettings[];
   licensing: LicenseSettings;
@@ -65,6 +68,7 @@ export const TOP_LEVEL_KEYS = [
   "licensePolicy",
   "infrastructureStack",
   "platformTimeoutSeconds",
+  "alerting",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -131,6 +135,11 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   const airgap = parseAirgap(r, id.cwd);
   const components = parseComponents(r, sizing);
   const { customers, licensing } = parseCustomers(r, id.cwd, (k) => src.isSecret(k));
+  const alerting = parseAlerting(
+    r,
+    customers.map((c) => c.name),
+    (k) => src.isSecret(k),
+  );
   const platformTimeoutSeconds = r.integer(
     "platformTimeoutSeconds",
     r.raw("platformTimeoutSeconds"),
@@ -144,7 +153,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
         "infrastructureStack",
         `${JSON.stringify(infrastructureStack)} is not a stack name such as org/es1-platform/gcp-prod`,
       );
-    for (const owned of ["components", "airgap", "secrets"]) {
+    for (const owned of ["components", "airgap", "secrets", "alerting"]) {
       if (src.keys().some((k) => k.split(".")[0] === owned))
         r.fail(
           owned,
@@ -184,6 +193,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     customers,
     licensing,
     platformTimeoutSeconds,
+    ...(alerting ? { alerting } : {}),
     ...(infrastructureStack ? { infrastructureStack } : {}),
   };
 }

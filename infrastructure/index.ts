@@ -18,6 +18,8 @@ import {
   ServiceName,
   SERVICES,
 } from "./layout";
+import { Observability } from "./observability";
+import { ALERTMANAGER_CONFIG_SECRET, alertmanagerConfigSecret } from "./observability/alerting";
 import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
 import { baseValues } from "./values/base";
 import { CustomerData, fractionOf, VALUES, ValuesContext, volumeSize } from "./values";
@@ -102,8 +104,8 @@ const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   mlflow: ["postgresql", "monitoring-crds"],
   n8n: ["postgresql", "redis", "monitoring-crds"],
   langflow: ["postgresql"],
-  // No monitors in its values: it need not wait for the Prometheus CRDs.
-  "cert-manager": [],
+  // Its ServiceMonitor (with monitoring on) needs the Prometheus CRDs.
+  "cert-manager": ["monitoring-crds"],
   "clickhouse-operator": ["cert-manager"],
   langfuse: ["postgresql", "redis", "clickhouse-operator"],
 };
@@ -177,6 +179,9 @@ export function valuesContext(
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
     customers: customerData(settings),
+    ...(c.monitoring.enabled && settings.alerting
+      ? { alertmanagerConfigSecret: ALERTMANAGER_CONFIG_SECRET }
+      : {}),
   };
 }
 
@@ -402,6 +407,16 @@ export class Infrastructure extends pulumi.ComponentResource {
       if (plan.readByPostgresql) roleSecrets.push(secret);
     }
 
+    // es1:alerting: Alertmanager's configuration, a Secret its release mounts (so: before it).
+    if (ctx.alertmanagerConfigSecret !== undefined && settings.alerting)
+      (ownSecrets.monitoring ??= []).push(
+        alertmanagerConfigSecret(
+          settings.alerting,
+          { namespace, provider: cluster.provider },
+          { parent: partOf("monitoring"), dependsOn: [this.namespace] },
+        ),
+      );
+
     const volumes: Partial<Record<ComponentName, pulumi.Resource[]>> = {};
     for (const v of plannedVolumes(ctx)) {
       const claim = new k8s.core.v1.PersistentVolumeClaim(
@@ -475,6 +490,22 @@ export class Infrastructure extends pulumi.ComponentResource {
         { parent: partOf("airflow"), provider: cluster.provider, dependsOn: [this.namespace, ...waitFor] },
       );
     }
+
+    // ES1 dashboards and alert rules (infrastructure/observability), with the monitoring component.
+    if (on("monitoring"))
+      new Observability(
+        "observability",
+        {
+          namespace,
+          provider: cluster.provider,
+          licenseWarningDays: settings.licensing.warnWithinDays,
+          dependsOn: [
+            this.namespace,
+            ...(["monitoring-crds", "monitoring"] as const).flatMap((k) => this.releases[k] ?? []),
+          ],
+        },
+        { parent: partOf("monitoring") },
+      );
 
     this.storeNetworkPolicies(namespace, cluster, settings);
     this.endpoints = infrastructureEndpoints(settings);

@@ -4,7 +4,7 @@
 # pinned in scripts/versions.env, into a per-user cache keyed by version. Nothing is downloaded
 # but Go modules, and a tool already built (or already on PATH at the pinned version) is reused.
 #
-#   scripts/tools.sh [all|pulumi|providers|helm|cluster|lint|registry]...   build what is missing (default: all)
+#   scripts/tools.sh [all|pulumi|providers|helm|cluster|lint|registry|promtool]...   build what is missing (default: all)
 #   scripts/tools.sh bin                                           print the directory to put on PATH
 #   scripts/tools.sh status                                        show each tool and where it comes from
 set -euo pipefail
@@ -196,6 +196,12 @@ build_kube() {
   )
 }
 
+# promtool (Prometheus' cmd/promtool): the charts tier checks and unit-tests the ES1 alert rules with
+# it (test/charts/run.sh). Only on request (`tools.sh promtool`), as the charts tier asks for it.
+build_promtool() {
+  GOBIN=$1 go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION"
+}
+
 build_kube_linter() {
   local out=$1 w=$SRC/kube-linter-$KUBE_LINTER_VERSION
   mkdir -p "$w"
@@ -254,6 +260,7 @@ want_cluster() {
   ensure "kubernetes-$KUBE_VERSION" build_kube
 }
 want_lint() { on_path kube-linter "$KUBE_LINTER_VERSION" version || ensure "kube-linter-$KUBE_LINTER_VERSION" build_kube_linter; }
+want_promtool() { ensure "promtool-$PROMETHEUS_VERSION" build_promtool; }
 want_registry() { ensure "registry-$GGCR_VERSION" build_registry; }
 
 status() {
@@ -283,11 +290,12 @@ for what in "$@"; do
     helm) want_helm ;;
     cluster) want_cluster ;;
     lint) want_lint ;;
+    promtool) want_promtool ;;
     registry) want_registry ;;
     bin) echo "$BIN" ;;
     status) status ;;
     *)
-      echo "tools.sh: unknown target '$what' (allowed: all, pulumi, providers, helm, cluster, lint, registry, bin, status)" >&2
+      echo "tools.sh: unknown target '$what' (allowed: all, pulumi, providers, helm, cluster, lint, registry, promtool, bin, status)" >&2
       exit 2
       ;;
   esac

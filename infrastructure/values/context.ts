@@ -25,6 +25,8 @@ export interface ValuesContext {
   certManager: boolean;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
+  /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */
+  alertmanagerConfigSecret?: string;
   /**
    * Customers with a database and a Valkey user: `present` while the customer is in the stack
    * (platform on or off), `absent` once its data is to be purged.

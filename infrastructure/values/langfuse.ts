@@ -137,6 +137,8 @@ export function certManagerValues(ctx: ValuesContext): JsonObject {
     cainjector: part("quay.io/jetstack/cert-manager-cainjector"),
     acmesolver: { image: { repository: image(ctx, "quay.io/jetstack/cert-manager-acmesolver") } },
     startupapicheck: part("quay.io/jetstack/cert-manager-startupapicheck"),
+    // The controller's certificate metrics feed the ES1 certificate alerts (infrastructure/observability).
+    prometheus: { enabled: true, servicemonitor: { enabled: ctx.monitoring } },
   };
 }
 

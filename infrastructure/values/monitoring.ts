@@ -75,6 +75,11 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
       alertmanagerSpec: {
         replicas: size.replicas,
         storage: claimTemplate(ctx, fractionOf(volumeSize(ctx, "monitoring"), 0.05)),
+        // es1:alerting: the configuration, receivers' credentials included, is a Secret Pulumi
+        // writes; the chart only names it and makes none of its own.
+        ...(ctx.alertmanagerConfigSecret !== undefined
+          ? { useExistingSecret: true, configSecret: ctx.alertmanagerConfigSecret }
+          : {}),
         ...place,
       },
     },

@@ -3,7 +3,7 @@
 # its schema when values are wrong, and pass kube-linter with no findings.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-bash scripts/tools.sh helm lint >&2 || exit 1
+bash scripts/tools.sh helm lint promtool >&2 || exit 1
 PATH=$(bash scripts/tools.sh bin):$PATH
 # Rendered objects are validated by a real API server (server-side dry run), offline: the e2e
 # tier's local cluster.
@@ -170,6 +170,23 @@ echo "  ($(wc -l <"$values/renders.tsv") renders in $((SECONDS - started)) s)"
 mapfile -t airflow_renders < <(awk -F'\t' '$2 == "airflow" { sub(/\.json$/, ".yaml", $1); print ENVIRON["values"] "/" $1 }' "$values/renders.tsv")
 check "airflow: the program's ServiceMonitor selects the chart's statsd Service and scrape port" \
   node_modules/.bin/ts-node -T test/charts/program-values.ts selects "$values/airflow-statsd-monitor.json" "${airflow_renders[@]}"
+
+echo "ES1 alert rules and the platform's metrics"
+# The PrometheusRule es1-alerts as the program builds it (infrastructure/observability), checked
+# and unit-tested by promtool; the platform chart exposes what the rules and dashboards read.
+alerts=$out/alerts
+node_modules/.bin/ts-node -T test/charts/alerts.ts write "$alerts" || exit 1
+check "promtool check rules" promtool check rules "$alerts/es1-alerts.rules.yaml"
+check "promtool test rules (license expiry, gateway 5xx and latency, component down)" \
+  promtool test rules "$alerts/es1-alerts.test.yaml"
+check "gateway: KrakenD's Prometheus exporter on the metrics port the ServiceMonitor scrapes" bash -c \
+  "helm template es1-platform $platform -f $vals/servicemonitor.yaml --show-only templates/krakend-configmap.yaml |
+   grep -q '\"telemetry/opentelemetry\"' &&
+   helm template es1-platform $platform -f $vals/servicemonitor.yaml --show-only templates/servicemonitors.yaml | grep -q 'port: metrics'"
+check "license sidecars: a PodMonitor on their health port, admitted by the Prometheus NetworkPolicy" bash -c \
+  "helm template es1-platform $platform -f $vals/servicemonitor.yaml --show-only templates/servicemonitors.yaml |
+   grep -A30 'kind: PodMonitor' | grep -q 'port: license' &&
+   helm template es1-platform $platform -f $vals/servicemonitor.yaml --show-only templates/networkpolicies.yaml | grep -q 'port: license'"
 
 echo "charts: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -213,6 +213,44 @@ describe("shared infrastructure on the local cluster: every component, air-gappe
     }
   });
 
+  it("ships the ES1 dashboards and alert rules where Grafana's sidecar and Prometheus pick them up", function () {
+    // Grafana's dashboard sidecar watches ConfigMaps by label: the label it was given must be on ours.
+    const grafana = mustGet<Workload>(kubeconfig, "-n", NS, "deployment", "es1-monitoring-grafana");
+    const sidecar = grafana.spec.template.spec.containers.find((c) => c.name === "grafana-sc-dashboard");
+    assert.ok(sidecar, "Grafana runs no dashboard sidecar");
+    const env = Object.fromEntries(
+      ((sidecar.env ?? []) as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
+    );
+    const dashboards = mustGet<{
+      metadata: { labels?: Record<string, string> };
+      data: Record<string, string>;
+    }>(kubeconfig, "-n", NS, "configmap", "es1-dashboards");
+    assert.strictEqual(
+      dashboards.metadata.labels?.[env.LABEL ?? ""],
+      env.LABEL_VALUE ?? "1",
+      JSON.stringify(env),
+    );
+    const titles = Object.values(dashboards.data).map((d) => (JSON.parse(d) as { title: string }).title);
+    assert.ok(titles.length >= 2, `dashboards: ${titles.join(", ")}`);
+
+    // Prometheus selects every PrometheusRule (an empty selector), so es1-alerts is evaluated.
+    const prometheus = mustGet<{
+      items: { spec: { ruleSelector?: object; ruleNamespaceSelector?: object } }[];
+    }>(kubeconfig, "-n", NS, "prometheuses").items;
+    assert.strictEqual(prometheus.length, 1);
+    assert.deepStrictEqual(prometheus[0].spec.ruleSelector, {});
+    const rule = mustGet<{ spec: { groups: { rules: { alert?: string }[] }[] } }>(
+      kubeconfig,
+      "-n",
+      NS,
+      "prometheusrule",
+      "es1-alerts",
+    );
+    const alerts = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
+    for (const a of ["ES1ComponentDown", "ES1GatewayErrorRate", "ES1LicenseExpiringSoon", "ES1VolumeFilling"])
+      assert.ok(alerts.includes(a), `es1-alerts lacks ${a}: ${alerts.join(", ")}`);
+  });
+
   it("has nothing to do on a second up", async function () {
     const up = await stack.up();
     const changes = up.summary.resourceChanges ?? {};

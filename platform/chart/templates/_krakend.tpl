@@ -13,6 +13,13 @@
 {{- end -}}
 {{- end -}}
 {{- $extra := dict "router" (dict "return_error_msg" false "logger_skip_paths" (list "/__health") "health_path" "/__health") -}}
+{{- /* Prometheus metrics on the metrics port: the global layer only (http_server_duration by
+route, method and status code), no traces (no collector to send them to). */ -}}
+{{- if gt (int $gw.metricsPort) 0 -}}
+{{- $prometheus := dict "name" "prometheus" "port" (int $gw.metricsPort) "process_metrics" true "go_metrics" true -}}
+{{- $layers := dict "global" (dict "disable_traces" true "disable_propagation" true) "proxy" (dict "disable_metrics" true "disable_traces" true) "backend" (dict "metrics" (dict "disable_stage" true) "traces" (dict "disable_stage" true)) -}}
+{{- $_ := set $extra "telemetry/opentelemetry" (dict "service_name" (printf "es1-gateway-%s" .Values.customer.name) "metric_reporting_period" 1 "trace_sample_rate" 0 "skip_paths" (list "/__health") "exporters" (dict "prometheus" (list $prometheus)) "layers" $layers) -}}
+{{- end -}}
 {{- with $gw.krakend.corsAllowOrigins -}}
 {{- $_ := set $extra "security/cors" (dict "allow_origins" . "allow_methods" (list "GET" "POST" "PUT" "PATCH" "DELETE") "allow_headers" $gw.krakend.inputHeaders "max_age" "12h") -}}
 {{- end -}}
