@@ -4,7 +4,7 @@
 # pinned in scripts/versions.env, into a per-user cache keyed by version. Nothing is downloaded
 # but Go modules, and a tool already built (or already on PATH at the pinned version) is reused.
 #
-#   scripts/tools.sh [all|pulumi|providers|helm|cluster|lint|registry|promtool]...   build what is missing (default: all)
+#   scripts/tools.sh [all|node|pulumi|providers|helm|cluster|lint|registry|promtool]...   build what is missing (default: all)
 #   scripts/tools.sh bin                                           print the directory to put on PATH
 #   scripts/tools.sh status                                        show each tool and where it comes from
 set -euo pipefail
@@ -71,7 +71,7 @@ ensure() {
     return 0
   fi
   rm -rf "$dir" && mkdir -p "$dir"
-  log "$id: building from Go modules (this can take several minutes)"
+  log "$id: not in the cache: building it (this can take several minutes)"
   t0=$(date +%s)
   "$fn" "$dir"
   touch "$dir/.complete"
@@ -242,6 +242,32 @@ install_language_host() {
   log "pulumi-language-nodejs: the project's Node.js language host"
 }
 
+# Node.js: the @pulumi/pulumi SDK the program pins requires Node $NODE_VERSION's major or newer. A
+# node on PATH that new is used as it is; otherwise the official binary comes from the npm
+# registry's node-linux-<arch> package (a registry package, like everything else here).
+build_node() {
+  local arch
+  case $(uname -m) in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) log "node: no node-linux package for $(uname -m); install Node.js ${NODE_VERSION%%.*}+ yourself" && return 1 ;;
+  esac
+  (cd "$1" && npm pack --silent "node-linux-$arch@$NODE_VERSION" >/dev/null &&
+    tar xzf "node-linux-$arch-$NODE_VERSION.tgz" --strip-components=2 package/bin/node &&
+    rm "node-linux-$arch-$NODE_VERSION.tgz")
+  "$1/node" --version >/dev/null
+}
+want_node() {
+  local p major
+  p=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) command -v node 2>/dev/null) &&
+    major=$("$p" -p 'process.versions.node.split(".")[0]' 2>/dev/null) &&
+    [ "$major" -ge "${NODE_VERSION%%.*}" ] && {
+    ln -sfn "$p" "$BIN/node"
+    log "node: using $p (v$("$p" -p process.versions.node))"
+    return 0
+  }
+  ensure "node-$NODE_VERSION" build_node
+}
 want_pulumi() {
   on_path pulumi "v$PULUMI_VERSION" version || ensure "pulumi-$PULUMI_VERSION" build_pulumi
   PATH=$BIN:$PATH install_language_host
@@ -276,6 +302,7 @@ for what in "$@"; do
     all)
       # Two build chains side by side: while one waits on module downloads or a single-threaded
       # link, the other compiles. Each chain's output is prefixed with its name.
+      want_node
       (want_pulumi && want_providers) > >(sed -u 's/^/[pulumi] /' >&2) 2>&1 &
       a=$!
       (want_cluster && want_helm && want_lint && want_registry) > >(sed -u 's/^/[k8s] /' >&2) 2>&1 &
@@ -285,6 +312,7 @@ for what in "$@"; do
       wait $b || rc=1
       [ $rc -eq 0 ] || { log "a build failed (see above)"; exit 1; }
       ;;
+    node) want_node ;;
     pulumi) want_pulumi ;;
     providers) want_pulumi; want_providers ;;
     helm) want_helm ;;
@@ -295,7 +323,7 @@ for what in "$@"; do
     bin) echo "$BIN" ;;
     status) status ;;
     *)
-      echo "tools.sh: unknown target '$what' (allowed: all, pulumi, providers, helm, cluster, lint, registry, promtool, bin, status)" >&2
+      echo "tools.sh: unknown target '$what' (allowed: all, node, pulumi, providers, helm, cluster, lint, registry, promtool, bin, status)" >&2
       exit 2
       ;;
   esac
