@@ -181,6 +181,8 @@ function install(
 
 async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
+  // A fresh cluster: what an interrupted run left behind (releases, namespaces) would fail the first install.
+  run("bash", ["scripts/cluster.sh", "down"], { ES1_CLUSTER_NAME: CLUSTER });
   run("bash", ["scripts/cluster.sh", "up"], { ES1_CLUSTER_NAME: CLUSTER });
   const kubeconfig = run("bash", ["scripts/cluster.sh", "kubeconfig"], { ES1_CLUSTER_NAME: CLUSTER }).trim();
   const results: Record<string, unknown> = {
