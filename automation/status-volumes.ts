@@ -151,11 +151,19 @@ function statusMessage(e: KubeHttpError): string {
   return `HTTP ${e.status}${body.trim() ? `: ${body.trim().split("\n")[0].slice(0, 160)}` : ""}`;
 }
 
-/** Why Prometheus gave no numbers, for people. */
-export function noMetricsReason(e: unknown): string {
+const PROMETHEUS_SERVICE = `/api/v1/namespaces/${INFRASTRUCTURE_NAMESPACE}/services/${SERVICES.prometheus.service}`;
+
+/**
+ * Why Prometheus gave no numbers, for people. `serviceExists`: whether the Service was found
+ * after a 404 (the proxy also answers `services "<name>" not found` for a Service without an
+ * Endpoints object).
+ */
+export function noMetricsReason(e: unknown, serviceExists = false): string {
   const where = `${SERVICES.prometheus.service} in ${INFRASTRUCTURE_NAMESPACE}`;
-  if (e instanceof KubeHttpError && e.status === 404 && /services? .*not found/.test(e.body ?? ""))
+  if (e instanceof KubeHttpError && e.status === 404 && !serviceExists)
     return `no Prometheus: Service ${where} not found (the monitoring component is off)`;
+  if (e instanceof KubeHttpError && e.status === 404)
+    return `Prometheus (${where}) did not answer through the API server: the Service has no endpoints (${statusMessage(e)})`;
   if (e instanceof KubeHttpError)
     return `Prometheus (${where}) did not answer through the API server: ${statusMessage(e)}`;
   const message = e instanceof Error ? e.message : String(e);
@@ -180,7 +188,12 @@ export async function queryVolumeMetrics(
     );
     return { used, capacity };
   } catch (e) {
-    return { reason: noMetricsReason(e) };
+    if (!(e instanceof KubeHttpError && e.status === 404)) return { reason: noMetricsReason(e) };
+    const exists = await kube.get(PROMETHEUS_SERVICE).then(
+      () => true,
+      () => false,
+    );
+    return { reason: noMetricsReason(e, exists) };
   }
 }
 

@@ -85,12 +85,15 @@ const CAPACITY: [string, string, number][] = [
 /** A cluster whose API server answers the given paths; records what was asked. */
 function fakeCluster(
   prometheus: (query: string) => PromVectorAnswer | Error,
+  service = false,
 ): KubeReader & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
     get<T>(apiPath: string): Promise<T> {
       asked.push(apiPath);
+      if (service && apiPath === "/api/v1/namespaces/es1-infrastructure/services/es1-monitoring-prometheus")
+        return Promise.resolve({ kind: "Service" } as T);
       const claims = /^\/api\/v1\/namespaces\/([^/]+)\/persistentvolumeclaims$/.exec(apiPath);
       if (claims) return Promise.resolve({ items: CLAIMS[claims[1]] ?? [] } as T);
       if (apiPath.startsWith(`${PROMETHEUS_PROXY}/api/v1/query?query=`)) {
@@ -284,6 +287,16 @@ describe("status: volume usage from Prometheus", () => {
     assert.strictEqual(
       usageOf(down, INFRA, "postgresql").reason,
       'Prometheus (es1-monitoring-prometheus in es1-infrastructure) did not answer through the API server: HTTP 503: no endpoints available for service "es1-monitoring-prometheus"',
+    );
+    // The proxy says the same of a Service without an Endpoints object: the Service is looked up.
+    const noEndpointsObject = await readVolumeUsage(
+      fakeCluster(() => notFound, true),
+      [INFRA],
+      RELEASES,
+    );
+    assert.strictEqual(
+      usageOf(noEndpointsObject, INFRA, "postgresql").reason,
+      'Prometheus (es1-monitoring-prometheus in es1-infrastructure) did not answer through the API server: the Service has no endpoints (HTTP 404: services "es1-monitoring-prometheus" not found)',
     );
     const slow = await readVolumeUsage(
       fakeCluster(() => new Error("GET ...: no answer in 10000 ms")),
