@@ -2,8 +2,12 @@
 // claims judged against the alerts' thresholds and given to their component or customer, the
 // reasons there are no metrics, and the table's lines (docs/operations.md shows them).
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import * as yaml from "js-yaml";
+import { SHARED_CHARTS } from "../../automation/chart-source";
 import { KubeHttpError, KubeReader } from "../../automation/kube";
 import {
   componentStatus,
@@ -24,8 +28,11 @@ import {
   usageOf,
   volumeQuery,
 } from "../../automation/status-volumes";
+import { CATALOG } from "../../infrastructure/catalog";
 import { THRESHOLDS } from "../../infrastructure/observability/rules";
+import { monitoringValues } from "../../infrastructure/values/monitoring";
 import { PROJECT_ROOT } from "../../lib/paths";
+import { contextFrom } from "./values-fixtures";
 
 const GiB = 1024 ** 3;
 const INFRA = "es1-infrastructure";
@@ -152,6 +159,34 @@ describe("status: volume usage from Prometheus", () => {
       volumeQuery("kubelet_volume_stats_capacity_bytes", [INFRA, "beam-platform"]),
       volumeQuery("kubelet_volume_stats_used_bytes", [INFRA, "beam-platform"]),
     ]);
+  });
+
+  it("the Service and port are those kube-prometheus-stack 88.5.3 creates for the stack's values", () => {
+    const { chart, version } = CATALOG.monitoring.chart;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-status-volumes-"));
+    const tar = spawnSync("tar", ["-xzf", path.join(SHARED_CHARTS, `${chart}-${version}.tgz`), "-C", dir]);
+    assert.strictEqual(tar.status, 0, tar.stderr.toString());
+    const root = path.join(dir, "kube-prometheus-stack");
+    const values = yaml.load(fs.readFileSync(path.join(root, "values.yaml"), "utf8")) as {
+      prometheus: { service: { port: number }; prometheusSpec: { portName: string } };
+    };
+    const service = fs.readFileSync(path.join(root, "templates/prometheus/service.yaml"), "utf8");
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.match(service, /name: \{\{ template "kube-prometheus-stack.fullname" \. \}\}-prometheus\n/);
+    assert.match(service, /- name: \{\{ \.Values\.prometheus\.prometheusSpec\.portName \}\}/);
+    const ours = monitoringValues(contextFrom({})) as {
+      fullnameOverride: string;
+      prometheus: Record<string, unknown>;
+    };
+    // Neither overridden by the stack: `<fullnameOverride>-prometheus`, port http-web (9090).
+    assert.strictEqual(`${ours.fullnameOverride}-prometheus`, "es1-monitoring-prometheus");
+    assert.strictEqual(ours.prometheus.service, undefined);
+    assert.strictEqual((ours.prometheus.prometheusSpec as { portName?: string }).portName, undefined);
+    assert.deepStrictEqual(
+      [values.prometheus.prometheusSpec.portName, values.prometheus.service.port],
+      ["http-web", 9090],
+    );
+    assert.ok(PROMETHEUS_PROXY.endsWith(`/services/${ours.fullnameOverride}-prometheus:http-web/proxy`));
   });
 
   it("parses Prometheus' instant vector, and refuses an error or another result type", () => {
