@@ -429,14 +429,10 @@ const CLAIM_MARK: Record<ClaimUsage["state"], string> = {
  * namespace's claims, one row each with their owner.
  */
 export function volumeLines(r: Pick<StatusReport, "components" | "customers">): string[] {
-  const namespaces: {
-    namespace: string;
-    usage: VolumeUsage;
-    owners: { owner: string; usage: VolumeUsage }[];
-  }[] = [];
+  const namespaces: { namespace: string; owners: { owner: string; usage: VolumeUsage }[] }[] = [];
   const add = (owner: string, usage: VolumeUsage): void => {
     let ns = namespaces.find((n) => n.namespace === usage.namespace);
-    if (ns === undefined) namespaces.push((ns = { namespace: usage.namespace, usage, owners: [] }));
+    if (ns === undefined) namespaces.push((ns = { namespace: usage.namespace, owners: [] }));
     ns.owners.push({ owner, usage });
   };
   for (const c of r.components) add(c.component, c.volumes);
