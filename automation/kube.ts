@@ -141,6 +141,8 @@ export class KubeHttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The answer's body (a Kubernetes Status, or what a proxied service said). */
+    readonly body?: string,
   ) {
     super(message);
     this.name = "KubeHttpError";
@@ -189,7 +191,9 @@ export function kubeRequest<T>(
           const text = Buffer.concat(chunks).toString("utf8");
           const status = res.statusCode ?? 0;
           if (status >= 400) {
-            reject(new KubeHttpError(status, `${method} ${apiPath}: HTTP ${status}: ${text.slice(0, 300)}`));
+            reject(
+              new KubeHttpError(status, `${method} ${apiPath}: HTTP ${status}: ${text.slice(0, 300)}`, text),
+            );
             return;
           }
           try {

@@ -5,10 +5,12 @@ import { setTimeout as delay } from "timers/promises";
 import { Stack } from "@pulumi/pulumi/automation";
 import { COMPONENTS } from "../config/sizing";
 import { CATALOG, RELEASES } from "../infrastructure/catalog";
-import { kubeAccess, KubeAccess, kubeconfigText } from "./kube";
+import { INFRASTRUCTURE_NAMESPACE } from "../infrastructure/layout";
+import { kubeAccess, KubeAccess, kubeconfigText, KubeReader, kubeRequest } from "./kube";
 import { errorMessages } from "./report";
 import { readState, revealed, StateResource } from "./state";
 import {
+  componentStatus,
   ComponentStatus,
   customerStatus,
   CustomerStatus,
@@ -19,6 +21,7 @@ import {
   verdictOf,
 } from "./status";
 import { readRelease } from "./status-cluster";
+import { readVolumeUsage, usageOf } from "./status-volumes";
 
 const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 
@@ -113,11 +116,21 @@ export async function readStatus(
   targets: StatusTargets,
   opts: { now: Date; warnWithinDays: number },
 ): Promise<{ components: ComponentStatus[]; customers: CustomerStatus[] }> {
-  const [shared, platforms] = await Promise.all([
+  // The namespaces the stack deploys into: es1-infrastructure (with shared components) and each
+  // customer's. Their volume usage comes from Prometheus (status-volumes.ts) and never throws.
+  const namespaces = [
+    ...(targets.releases.some((r) => r.namespace === INFRASTRUCTURE_NAMESPACE)
+      ? [INFRASTRUCTURE_NAMESPACE]
+      : []),
+    ...targets.customers.map((c) => c.namespace),
+  ];
+  const reader: KubeReader = { get: (p) => kubeRequest(access, "GET", p, undefined, 10_000) };
+  const [shared, platforms, volumes] = await Promise.all([
     Promise.all(
       targets.releases.map(async (r) => ({ component: r.component, status: await safeRead(access, r) })),
     ),
     Promise.all(targets.customers.map((c) => safeRead(access, { name: c.release, namespace: c.namespace }))),
+    readVolumeUsage(reader, namespaces, targets.releases),
   ]);
   const byComponent = new Map<string, ReleaseStatus[]>();
   for (const s of shared) byComponent.set(s.component, [...(byComponent.get(s.component) ?? []), s.status]);
@@ -126,7 +139,9 @@ export async function readStatus(
       ([a], [b]) =>
         (ORDER.indexOf(a) === -1 ? 99 : ORDER.indexOf(a)) - (ORDER.indexOf(b) === -1 ? 99 : ORDER.indexOf(b)),
     )
-    .map(([component, releases]) => ({ component, healthy: releases.every((r) => r.healthy), releases }));
+    .map(([component, releases]) =>
+      componentStatus(component, releases, usageOf(volumes, INFRASTRUCTURE_NAMESPACE, component)),
+    );
   const customers = targets.customers.map((c, i) =>
     customerStatus(
       {
@@ -136,6 +151,7 @@ export async function readStatus(
       },
       licenseStatus(c, opts.now, opts.warnWithinDays),
       platforms[i],
+      usageOf(volumes, c.namespace, ""),
     ),
   );
   return { components, customers };

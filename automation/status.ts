@@ -5,6 +5,7 @@
 import * as zlib from "zlib";
 import * as yaml from "js-yaml";
 import { endOf } from "../platform/license/format";
+import { ClaimUsage, claimText, VolumeUsage, volumeProblems } from "./status-volumes";
 
 /** Helm's record of one release revision (the Secret `sh.helm.release.v1.<name>.v<revision>`). */
 export interface HelmRelease {
@@ -248,6 +249,22 @@ export interface ComponentStatus {
   component: string;
   healthy: boolean;
   releases: ReleaseStatus[];
+  /** Its claims in es1-infrastructure and how full they are, where metrics exist. */
+  volumes: VolumeUsage;
+}
+
+/** A component is healthy when its releases are and none of its volumes is over the critical threshold. */
+export function componentStatus(
+  component: string,
+  releases: ReleaseStatus[],
+  volumes: VolumeUsage,
+): ComponentStatus {
+  return {
+    component,
+    healthy: releases.every((r) => r.healthy) && volumeProblems(volumes).length === 0,
+    releases,
+    volumes,
+  };
 }
 
 export interface LicenseStatus {
@@ -280,15 +297,21 @@ export interface CustomerStatus {
   platformVersion?: string;
   license: LicenseStatus;
   release: ReleaseStatus;
+  /** Its namespace's claims and how full they are, where metrics exist. */
+  volumes: VolumeUsage;
   healthy: boolean;
   problems: string[];
 }
 
-/** A customer is healthy when its release is and its license is valid (expiring only warns). */
+/**
+ * A customer is healthy when its release is, its license is valid (expiring only warns) and no
+ * volume is over the critical threshold (over the warning one only shows).
+ */
 export function customerStatus(
   c: { customer: string; namespace: string; platformVersion?: string },
   license: LicenseStatus,
   release: ReleaseStatus,
+  volumes: VolumeUsage,
 ): CustomerStatus {
   const problems = [
     ...release.problems,
@@ -296,8 +319,9 @@ export function customerStatus(
     ...(license.state === "held"
       ? [`held back as deployed: ${license.reason ?? "its license was refused"}`]
       : []),
+    ...volumeProblems(volumes),
   ];
-  return { ...c, license, release, healthy: problems.length === 0, problems };
+  return { ...c, license, release, volumes, healthy: problems.length === 0, problems };
 }
 
 export const EXIT_HEALTHY = 0;
@@ -375,7 +399,9 @@ export function formatStatus(r: StatusReport): string {
       c.release.status,
       String(c.release.revision),
       workloadText(c.release),
-      [license, ...c.problems.filter((p) => !p.startsWith("license "))].join("; "),
+      [license, ...c.problems.filter((p) => !p.startsWith("license ") && !p.startsWith("volume "))].join(
+        "; ",
+      ),
     ]);
   }
   const widths = rows[0].map((_, i) =>
@@ -388,5 +414,51 @@ export function formatStatus(r: StatusReport): string {
       .trimEnd(),
   );
   const head = `es1 status ${r.stack ?? ""}: ${r.status}${r.waitedSeconds !== undefined ? ` after ${r.waitedSeconds}s` : ""} (exit ${r.exitCode})`;
-  return `${[head, ...table, ...r.errors.map((e) => `error: ${e}`)].join("\n")}\n`;
+  return `${[head, ...table, ...volumeLines(r), ...r.errors.map((e) => `error: ${e}`)].join("\n")}\n`;
+}
+
+const CLAIM_MARK: Record<ClaimUsage["state"], string> = {
+  ok: "ok",
+  warning: "!",
+  critical: "!!",
+  "no metrics": "??",
+};
+
+/**
+ * Volume usage per namespace: one line `volume usage <namespace>: no metrics (<why>)`, or the
+ * namespace's claims, one row each with their owner.
+ */
+export function volumeLines(r: Pick<StatusReport, "components" | "customers">): string[] {
+  const namespaces: { namespace: string; owners: { owner: string; usage: VolumeUsage }[] }[] = [];
+  const add = (owner: string, usage: VolumeUsage): void => {
+    let ns = namespaces.find((n) => n.namespace === usage.namespace);
+    if (ns === undefined) namespaces.push((ns = { namespace: usage.namespace, owners: [] }));
+    ns.owners.push({ owner, usage });
+  };
+  for (const c of r.components) add(c.component, c.volumes);
+  for (const c of r.customers) add(`customer ${c.customer}`, c.volumes);
+  const rows = namespaces.flatMap((n) =>
+    n.owners.flatMap((o) =>
+      o.usage.metrics
+        ? o.usage.claims.map((c) => ({ n, cells: [CLAIM_MARK[c.state], o.owner, c.claim, claimText(c)] }))
+        : [],
+    ),
+  );
+  const widths = [0, 1, 2].map((i) => Math.max(0, ...rows.map((row) => row.cells[i].length)));
+  const lines: string[] = [];
+  for (const n of namespaces) {
+    const head = `volume usage ${n.namespace}`;
+    const own = rows.filter((row) => row.n === n);
+    const reason = n.owners.find((o) => !o.usage.metrics)?.usage.reason;
+    if (reason !== undefined) lines.push(`${head}: no metrics (${reason})`);
+    else if (own.length === 0) lines.push(`${head}: no claims`);
+    else
+      lines.push(
+        `${head}:`,
+        ...own.map(
+          (row) => `  ${row.cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join("  ")}`,
+        ),
+      );
+  }
+  return lines;
 }

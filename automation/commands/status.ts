@@ -15,8 +15,10 @@ Reads what the stack deployed (its state) in the cluster, read-only: per shared 
 customer, each Helm release's status and revision (from Helm's release Secrets; no helm binary
 needed), its Deployments, StatefulSets and DaemonSets ready/desired, the resources operators
 manage (CloudNativePG Cluster, ClickHouse) with their status, last successful backup where backups
-are configured, and each customer's license expiry. --wait SECONDS reads again every 5 s until
-healthy or the time is up. Never creates a stack.
+are configured, each customer's license expiry, and how full each PersistentVolumeClaim is where
+the stack's Prometheus answers (over 80 % warns, over 95 % is unhealthy; no metrics is never
+unhealthy). --wait SECONDS reads again every 5 s until healthy or the time is up. Never creates a
+stack.
 
 exit codes: 0 healthy, 1 unhealthy (or the cluster could not be read), 2 usage error, unknown stack
 or no deployment. See docs/operations.md.

@@ -9,7 +9,7 @@ import { readState } from "../../automation/state";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { generateKeyPair } from "../../platform/license";
 import { e2eLicense, runEs1, runEs1Json } from "./es1-cli";
-import { clusterUp, getObject, kubectl } from "./kube";
+import { clusterUp, eventually, getObject, kubectl, kubectlWithInput } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
 const STACK = "e2e-ops";
@@ -101,6 +101,25 @@ describe("operations: preflight and status on the local cluster", function () {
       ),
       ...r.customers.filter((c) => !c.healthy).map((c) => `customer ${c.customer}: ${c.problems.join("; ")}`),
     ];
+    /** Volume usage without Prometheus: this stack has the monitoring component off. */
+    const noPrometheus =
+      "no Prometheus: Service es1-monitoring-prometheus in es1-infrastructure not found (the monitoring component is off)";
+    /** Each component's and customer's volume usage: owner, namespace, metrics, reason, claims. */
+    const volumes = (r: StatusReport): string[] =>
+      [
+        ...r.components.map((c) => [c.component, c.volumes] as const),
+        ...r.customers.map((c) => [`customer ${c.customer}`, c.volumes] as const),
+      ].map(
+        ([owner, v]) =>
+          `${owner} ${v.namespace} metrics=${v.metrics} ${v.reason ?? ""} [${v.claims.map((c) => `${c.claim} ${c.state}`).join(", ")}]`,
+      );
+    /** The same without metrics, for `reason`: Valkey's claim listed, no numbers. */
+    const noMetrics = (reason: string): string[] => [
+      `base es1-infrastructure metrics=false ${reason} []`,
+      `postgresql es1-infrastructure metrics=false ${reason} []`,
+      `redis es1-infrastructure metrics=false ${reason} [es1-redis no metrics]`,
+      `customer ${CUSTOMER} ${CUSTOMER}-platform metrics=false ${reason} []`,
+    ];
 
     before(function () {
       // Through es1 up, so its preflight passes on the normal cluster first.
@@ -129,6 +148,8 @@ describe("operations: preflight and status on the local cluster", function () {
       );
       const r = es1Json<StatusReport>(0, "status", "--stack", STACK);
       assert.deepStrictEqual(unhealthy(r), []);
+      // No Prometheus: every namespace says so, and that alone leaves everything healthy.
+      assert.deepStrictEqual(volumes(r), noMetrics(noPrometheus));
       assert.deepStrictEqual(
         r.components.map((c) => [c.component, c.releases.map((x) => `${x.name} ${x.status} r${x.revision}`)]),
         [
@@ -168,11 +189,47 @@ describe("operations: preflight and status on the local cluster", function () {
         table.stdout,
         new RegExp(`!! +customer ${CUSTOMER} +${ns}/es1-platform +deployed +1 +3/4 `),
       );
+      assert.ok(table.stdout.includes(`\nvolume usage ${ns}: no metrics (${noPrometheus})\n`), table.stdout);
 
       kubectl(kubeconfig, "scale", "deployment", "es1-platform-gateway", "-n", ns, "--replicas=1");
       const waited = es1Json<StatusReport>(0, "status", "--stack", STACK, "--wait", "300");
       assert.deepStrictEqual(unhealthy(waited), []);
       assert.ok(waited.waitedSeconds !== undefined && waited.waitedSeconds <= 300);
+    });
+
+    it("with a Prometheus Service but no Prometheus answering, volume usage says why and stays healthy", async function () {
+      // What the simulated cluster has with monitoring on: the Service, no pod behind it. The
+      // status reads go through the API server's service proxy to its named port.
+      const service = {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "es1-monitoring-prometheus", namespace: "es1-infrastructure" },
+        spec: {
+          selector: { "app.kubernetes.io/name": "prometheus" },
+          ports: [{ name: "http-web", port: 9090, targetPort: 9090 }],
+        },
+      };
+      kubectlWithInput(kubeconfig, JSON.stringify(service), "apply", "-f", "-");
+      try {
+        // The endpoints controller's (empty) Endpoints: without it the proxy answers 404 too.
+        await eventually(
+          "the Service's Endpoints",
+          () =>
+            getObject(kubeconfig, "endpoints", "es1-monitoring-prometheus", "-n", "es1-infrastructure") !==
+            undefined,
+          60,
+        );
+        const r = es1Json<StatusReport>(0, "status", "--stack", STACK);
+        assert.deepStrictEqual(unhealthy(r), []);
+        assert.deepStrictEqual(
+          volumes(r),
+          noMetrics(
+            'Prometheus (es1-monitoring-prometheus in es1-infrastructure) did not answer through the API server: HTTP 503: no endpoints available for service "es1-monitoring-prometheus"',
+          ),
+        );
+      } finally {
+        kubectl(kubeconfig, "delete", "service", "es1-monitoring-prometheus", "-n", "es1-infrastructure");
+      }
     });
   });
 });

@@ -7,6 +7,7 @@ import { UsageError } from "../../automation/commands/common";
 import { SECRET_SIG_KEY, SECRET_SIG_VALUE } from "../../automation/report";
 import {
   CNPG_HEALTHY,
+  componentStatus,
   customerStatus,
   decodeHelmRelease,
   formatStatus,
@@ -20,6 +21,7 @@ import {
   workloadStatus,
 } from "../../automation/status";
 import { componentOf, statusTargets } from "../../automation/status-run";
+import { VolumeUsage } from "../../automation/status-volumes";
 
 const MANIFEST = `---
 # Source: es1-platform/templates/deployments.yaml
@@ -190,6 +192,12 @@ describe("status: operator-managed resources", () => {
 describe("status: releases, licenses, customers", () => {
   const ref = { name: "es1-platform", namespace: "beam-platform" };
   const now = new Date("2026-12-01T12:00:00Z");
+  const noMetrics: VolumeUsage = {
+    namespace: "beam-platform",
+    metrics: false,
+    reason: "no Prometheus",
+    claims: [],
+  };
 
   it("a release is healthy when Helm says deployed and everything it declares is ready", () => {
     const ok = releaseStatus(
@@ -228,6 +236,7 @@ describe("status: releases, licenses, customers", () => {
         { customer: "beam", namespace: "beam-platform" },
         licenseStatus({ licenseId: "L1", licenseExpires: expires }, now, 30),
         healthyRelease,
+        noMetrics,
       );
     assert.strictEqual(c("2026-12-10").healthy, true);
     assert.deepStrictEqual(c("2026-11-01").problems, ["license L1 expired on 2026-11-01"]);
@@ -241,6 +250,7 @@ describe("status: releases, licenses, customers", () => {
       { customer: "beam", namespace: "beam-platform" },
       licenseStatus({ licenseId: "L1", licenseExpires: "2099-12-31" }, now, 30),
       scaled,
+      noMetrics,
     );
     assert.deepStrictEqual(
       [down.healthy, down.problems],
@@ -252,6 +262,7 @@ describe("status: releases, licenses, customers", () => {
   });
 
   it("the table names every release and customer, with what is wrong", () => {
+    const infraNoMetrics = { ...noMetrics, namespace: "es1-infrastructure" };
     const scaled = releaseStatus(
       ref,
       release(),
@@ -273,14 +284,15 @@ describe("status: releases, licenses, customers", () => {
       { customer: "beam", namespace: "beam-platform" },
       licenseStatus({ licenseId: "L1", licenseExpires: "2099-12-31" }, now, 30),
       scaled,
+      noMetrics,
     );
     const r: StatusReport = {
       operation: "status",
       stack: "local",
-      ...verdictOf([{ component: "postgresql", healthy: true, releases: [pg] }], [customer], []),
+      ...verdictOf([componentStatus("postgresql", [pg], infraNoMetrics)], [customer], []),
       checkedAt: now.toISOString(),
       durationSeconds: 1,
-      components: [{ component: "postgresql", healthy: true, releases: [pg] }],
+      components: [componentStatus("postgresql", [pg], infraNoMetrics)],
       customers: [customer],
       errors: [],
     };
