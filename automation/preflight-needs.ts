@@ -5,7 +5,7 @@
 import { NODE_POOLS, NodePoolPlacement, PoolName } from "../clusters/types";
 import type { Settings } from "../config";
 import { CATALOG, ReleaseKey, releaseName } from "../infrastructure/catalog";
-import { INFRASTRUCTURE_NAMESPACE } from "../infrastructure/layout";
+import { INFRASTRUCTURE_NAMESPACE, NODE_EXPORTER_NAMESPACE } from "../infrastructure/layout";
 import { plannedReleases, valuesContext } from "../infrastructure";
 import { parseQuantity } from "../lib/quantity";
 import { customerObjects } from "../platform/values";
@@ -159,6 +159,8 @@ class PoolTally {
 /** Every namespace the stack creates. */
 function namespaces(settings: Settings): string[] {
   const own = settings.infrastructureStack === undefined ? [INFRASTRUCTURE_NAMESPACE] : [];
+  // node-exporter's own privileged namespace comes with the monitoring component.
+  if (own.length > 0 && settings.components.monitoring.enabled) own.push(NODE_EXPORTER_NAMESPACE);
   return [
     ...own,
     ...settings.customers.filter((c) => c.enabled).map((c) => customerObjects(c.name).namespace),
@@ -217,6 +219,13 @@ function accessNeeds(settings: Settings): AccessNeed[] {
       namespace: ns,
       why,
     });
+    if (ns === NODE_EXPORTER_NAMESPACE) {
+      needs.push(
+        inNs("create", "apps", "daemonsets", "node-exporter runs on every node"),
+        inNs("create", "networking.k8s.io", "networkpolicies", "every namespace is default-deny"),
+      );
+      continue;
+    }
     needs.push(
       inNs("create", "", "secrets", "credentials and Helm's release records are Secrets"),
       inNs("create", "apps", "deployments", "the components' workloads"),

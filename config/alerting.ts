@@ -112,7 +112,7 @@ function parseReceiver(r: Reader, name: string, value: unknown): Receiver | unde
     r.fail(path, "a receiver name is a lowercase letter, then letters, digits or '-' (at most 63)");
     return undefined;
   }
-  const o = r.object(path, value) ?? {};
+  const o = r.secretObject(path, value, "one receiver kind to its settings") ?? {};
   const kinds = Object.keys(o).filter((k) =>
     (RECEIVER_KINDS as readonly string[]).includes(k),
   ) as ReceiverKind[];
@@ -126,7 +126,7 @@ function parseReceiver(r: Reader, name: string, value: unknown): Receiver | unde
   }
   const kind = kinds[0];
   const at = `${path}.${kind}`;
-  const c: PlainObject = r.object(at, o[kind]) ?? {};
+  const c: PlainObject = r.secretObject(at, o[kind], "receiver settings") ?? {};
   r.knownKeys(at, c, FIELDS[kind]);
   switch (kind) {
     case "slack": {
@@ -215,10 +215,10 @@ export function parseAlerting(
   customers: readonly string[],
   isSecret: (key: string) => boolean,
 ): AlertingSettings | undefined {
-  const o = r.object("alerting", r.raw("alerting"));
+  const o = r.secretObject("alerting", r.raw("alerting"), "receivers and routes");
   if (o === undefined) return undefined;
   r.knownKeys("alerting", o, ["receivers", "routes", "defaultReceiver"]);
-  const receiversRaw = r.object("alerting.receivers", o.receivers) ?? {};
+  const receiversRaw = r.secretObject("alerting.receivers", o.receivers, "receiver names to receivers") ?? {};
   const hasCredential = Object.values(receiversRaw).some(
     (v) =>
       typeof v === "object" &&

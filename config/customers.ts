@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { show } from "./errors";
+import { isCidr } from "./network";
 import { isPlainObject, joinPath, noValue, PlainObject, Reader, withoutNulls } from "./reader";
 import { SIZING_PROFILES, SizingProfile } from "./settings";
 
@@ -66,6 +67,8 @@ export interface CustomerSettings {
   license: {
     mode: LicenseMode;
     onlineUrl?: string;
+    /** Addresses of the license server (online mode): the only place the platform's pods may reach outside. */
+    onlineCidrs: string[];
     gracePeriod: string;
     /** The license string from `es1:licenses.<name>` (stored encrypted); undefined when missing. */
     token?: string;
@@ -192,7 +195,7 @@ function parseCustomer(
   };
 
   const l = r.object(`${key}.license`, c.license) ?? {};
-  r.knownKeys(`${key}.license`, l, ["mode", "onlineUrl", "gracePeriod"]);
+  r.knownKeys(`${key}.license`, l, ["mode", "onlineUrl", "onlineCidrs", "gracePeriod"]);
   const mode = r.oneOf(`${key}.license.mode`, l.mode, LICENSE_MODES, "offline");
   const onlineUrl = r.optionalString(`${key}.license.onlineUrl`, l.onlineUrl);
   if (mode === "online" && onlineUrl === undefined)
@@ -202,6 +205,17 @@ function parseCustomer(
     );
   if (onlineUrl !== undefined && !/^https:\/\/[^\s/]+/.test(onlineUrl))
     r.fail(`${key}.license.onlineUrl`, `${show(onlineUrl)} is not an https:// URL`);
+  // The license server's addresses: the platform's NetworkPolicy lets its pods out to these only.
+  const onlineCidrs = r.stringList(`${key}.license.onlineCidrs`, l.onlineCidrs);
+  onlineCidrs.forEach((cidr, i) => {
+    if (!isCidr(cidr))
+      r.fail(`${key}.license.onlineCidrs[${i}]`, `${show(cidr)} is not a CIDR such as 203.0.113.10/32`);
+  });
+  if (mode === "online" && onlineCidrs.length === 0)
+    r.fail(
+      `${key}.license.onlineCidrs`,
+      "required when license.mode is online: the license server's addresses (CIDRs), the only ones the platform may reach on TCP 443",
+    );
   const gracePeriod = r.string(`${key}.license.gracePeriod`, l.gracePeriod, "72h", {
     re: DURATION,
     says: "a duration such as 72h, 30m or 3600s",
@@ -219,7 +233,13 @@ function parseCustomer(
     branding,
     agents,
     sizing: r.oneOf(`${key}.sizing`, c.sizing, SIZING_PROFILES, "default"),
-    license: { mode, onlineUrl, gracePeriod, token: typeof token === "string" ? token : undefined },
+    license: {
+      mode,
+      onlineUrl,
+      onlineCidrs,
+      gracePeriod,
+      token: typeof token === "string" ? token : undefined,
+    },
     platformVersion: platformVersion && VERSION.test(platformVersion) ? platformVersion : undefined,
     enabled: r.boolean(`${key}.enabled`, c.enabled, true),
     purgeData: r.boolean(`${key}.purgeData`, c.purgeData, false),
@@ -249,6 +269,7 @@ export function parseCustomers(
   r: Reader,
   projectDir: string,
   isSecret: (key: string) => boolean,
+  isPlainEntry: (key: string) => boolean = () => false,
 ): { customers: CustomerSettings[]; licensing: LicenseSettings } {
   // `acme:` with nothing under it (map form) is "no overrides", as documented.
   const raw = r.raw("customers", (p) => p.length === 1);
@@ -272,12 +293,20 @@ export function parseCustomers(
     }
   }
 
-  const licenses = r.object("licenses", r.raw("licenses")) ?? {};
+  const licenses = r.secretObject("licenses", r.raw("licenses"), "customer names to licenses") ?? {};
   if (Object.keys(licenses).length > 0 && !isSecret("licenses")) {
     r.fail(
       "licenses",
       "licenses must be stored encrypted: pulumi config set --secret --path es1:licenses.<customer> ...",
     );
+  } else {
+    // Each entry on its own: a plain license beside an encrypted one is still plain text.
+    for (const name of Object.keys(licenses))
+      if (isPlainEntry(`licenses.${name}`))
+        r.fail(
+          `licenses.${name}`,
+          `stored in plain text beside encrypted entries; set it again with pulumi config set --secret --path es1:licenses.${name}`,
+        );
   }
   for (const name of Object.keys(licenses)) {
     if (!entries.some(([n]) => n === name))

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { PROJECT_ROOT } from "../lib/paths";
 import { NAMESPACE, parseSettings, Settings, SettingsSource } from "./settings";
+import { readStackSettings, storedInPlainText } from "./stored";
 
 export * from "./airgap";
 export * from "./alerting";
@@ -10,6 +11,7 @@ export * from "./cluster";
 export * from "./components";
 export * from "./credentials";
 export * from "./customers";
+export * from "./network";
 export * from "./settings";
 
 // The SDK knows which keys were stored encrypted but keeps the function internal; without it,
@@ -21,6 +23,7 @@ const isConfigSecret =
 export function stackConfigSource(): SettingsSource {
   const config = new pulumi.Config(NAMESPACE);
   const prefix = `${NAMESPACE}:`;
+  let settingsFile: string | undefined;
   return {
     keys: () =>
       Object.keys(pulumi.runtime.allConfig())
@@ -40,6 +43,11 @@ export function stackConfigSource(): SettingsSource {
       return raw;
     },
     isSecret: (key) => isConfigSecret(`${prefix}${key}`),
+    isPlainEntry: (key) => {
+      const [top, ...entry] = key.split(".");
+      settingsFile ??= readStackSettings(PROJECT_ROOT, pulumi.getStack()) ?? "";
+      return storedInPlainText(settingsFile, `${prefix}${top}`, entry);
+    },
   };
 }
 

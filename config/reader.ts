@@ -106,6 +106,22 @@ export class Reader {
     return value;
   }
 
+  /**
+   * A nested object that holds secrets: like object(), but a wrong value is never repeated in the
+   * message (a password given where a map was expected is still a password).
+   */
+  secretObject(path: string, value: unknown, holds: string): PlainObject | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (!isPlainObject(value)) {
+      this.fail(
+        path,
+        `expected an object of ${holds}, got a ${Array.isArray(value) ? "list" : typeof value} (not shown: it may be a secret)`,
+      );
+      return {};
+    }
+    return value;
+  }
+
   /** Refuses keys a section does not know, so typos do not pass silently. */
   knownKeys(path: string, obj: PlainObject, allowed: readonly string[]): void {
     for (const k of Object.keys(obj)) {

@@ -6,6 +6,7 @@ import { ComponentsSettings, parseComponents } from "./components";
 import { CustomerSettings, LicenseSettings, parseCustomers } from "./customers";
 import { CREDENTIAL_FORMATS, CREDENTIALS, SECRET_NAMES, SecretName } from "./credentials";
 import { ConfigErrors } from "./errors";
+import { NetworkSettings, parseNetwork } from "./network";
 import { ConfigSource, Reader } from "./reader";
 
 /** The config namespace of every ES1 key: `es1:cluster`, `es1:environment`, ... */
@@ -32,6 +33,8 @@ export interface Settings {
   secrets: ConfiguredSecrets;
   airgap: AirgapSettings;
   components: ComponentsSettings;
+  /** What es1-infrastructure's NetworkPolicies may reach outside the pod network (es1:network). */
+  network: NetworkSettings;
   /** Alertmanager's receivers and routes (es1:alerting); unset: the chart's configuration. */
   alerting?: AlertingSettings;
   /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
@@ -69,6 +72,7 @@ export const TOP_LEVEL_KEYS = [
   "infrastructureStack",
   "platformTimeoutSeconds",
   "alerting",
+  "network",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -76,6 +80,11 @@ export interface SettingsSource extends ConfigSource {
   keys(): string[];
   /** Whether a key was stored encrypted (`pulumi config set --secret`). */
   isSecret(key: string): boolean;
+  /**
+   * Whether one entry of a structured key (`secrets.postgresqlSuperuserPassword`) is known to be
+   * stored in plain text even though the key as a whole reads as encrypted.
+   */
+  isPlainEntry?(key: string): boolean;
 }
 
 export interface StackIdentity {
@@ -86,7 +95,7 @@ export interface StackIdentity {
 }
 
 function parseSecrets(r: Reader, src: SettingsSource): ConfiguredSecrets {
-  const obj = r.object("secrets", r.raw("secrets"));
+  const obj = r.secretObject("secrets", r.raw("secrets"), "credential names to values");
   if (!obj) return {};
   r.knownKeys("secrets", obj, SECRET_NAMES);
   if (!src.isSecret("secrets")) {
@@ -96,6 +105,14 @@ function parseSecrets(r: Reader, src: SettingsSource): ConfiguredSecrets {
     );
     return {};
   }
+  // Each entry on its own: a plain value beside an encrypted one is still plain text in the file.
+  const plain = Object.keys(obj).filter((name) => src.isPlainEntry?.(`secrets.${name}`));
+  for (const name of plain)
+    r.fail(
+      `secrets.${name}`,
+      `stored in plain text beside encrypted entries; set it again with pulumi config set --secret --path es1:secrets.${name}`,
+    );
+  if (plain.length > 0) return {};
   const out: ConfiguredSecrets = {};
   for (const name of SECRET_NAMES) {
     const v = obj[name];
@@ -134,7 +151,13 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   const secrets = parseSecrets(r, src);
   const airgap = parseAirgap(r, id.cwd);
   const components = parseComponents(r, sizing);
-  const { customers, licensing } = parseCustomers(r, id.cwd, (k) => src.isSecret(k));
+  const network = parseNetwork(r);
+  const { customers, licensing } = parseCustomers(
+    r,
+    id.cwd,
+    (k) => src.isSecret(k),
+    (k) => src.isPlainEntry?.(k) ?? false,
+  );
   const alerting = parseAlerting(
     r,
     customers.map((c) => c.name),
@@ -153,7 +176,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
         "infrastructureStack",
         `${JSON.stringify(infrastructureStack)} is not a stack name such as org/es1-platform/gcp-prod`,
       );
-    for (const owned of ["components", "airgap", "secrets", "alerting"]) {
+    for (const owned of ["components", "airgap", "secrets", "alerting", "network"]) {
       if (src.keys().some((k) => k.split(".")[0] === owned))
         r.fail(
           owned,
@@ -190,6 +213,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     secrets,
     airgap,
     components,
+    network,
     customers,
     licensing,
     platformTimeoutSeconds,

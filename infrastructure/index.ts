@@ -13,11 +13,13 @@ import {
   customerKeyPrefix,
   endpoint,
   INFRASTRUCTURE_NAMESPACE,
+  NODE_EXPORTER_NAMESPACE,
   SECRETS,
   ServiceEndpoint,
   ServiceName,
   SERVICES,
 } from "./layout";
+import { networkPolicies, nodeExporterPolicies } from "./network";
 import { Observability } from "./observability";
 import { ALERTMANAGER_CONFIG_SECRET, alertmanagerConfigSecret } from "./observability/alerting";
 import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
@@ -231,55 +233,43 @@ function kebab(name: string): string {
 export class Infrastructure extends pulumi.ComponentResource {
   readonly endpoints: InfrastructureEndpoints;
   readonly namespace: k8s.core.v1.Namespace;
+  /** node-exporter's own namespace (with the monitoring component). */
+  readonly nodeExporterNamespace?: k8s.core.v1.Namespace;
   /** Every Release, by catalog key, for dependents (customer platforms) to wait on. */
   readonly releases: Partial<Record<ReleaseKey, k8s.helm.v3.Release>> = {};
   /** How each customer reaches its database and its Valkey keys (passwords are secrets). */
   readonly customerAccess: Record<string, CustomerAccess> = {};
 
   /**
-   * PostgreSQL and Valkey admit the infrastructure's own pods on any port, and from other
-   * namespaces only customer platforms (label es1-role=platform), on the service port.
+   * es1-infrastructure closed by default: deny in and out, then each flow a component needs
+   * (infrastructure/network.ts). The policies of node-exporter's namespace come with it.
    */
-  private storeNetworkPolicies(namespace: pulumi.Output<string>, cluster: Cluster, settings: Settings): void {
-    const stores = [
-      {
-        name: "es1-postgresql-clients",
-        on: "postgresql",
-        pods: { "cnpg.io/cluster": "es1-postgresql" },
-        port: 5432,
-      },
-      {
-        name: "es1-redis-clients",
-        on: "redis",
-        pods: { "app.kubernetes.io/instance": "es1-redis" },
-        port: 6379,
-      },
-    ] as const;
-    for (const s of stores) {
-      if (!settings.components[s.on].enabled) continue;
+  private networkPolicies(
+    namespace: pulumi.Output<string>,
+    cluster: Cluster,
+    settings: Settings,
+    nodeExporter: k8s.core.v1.Namespace | undefined,
+  ): void {
+    const inputs = {
+      enabled: (c: ComponentName) => settings.components[c].enabled,
+      langfuseOperators: plannedReleases(settings).includes("cert-manager"),
+      network: settings.network,
+    };
+    const labels = { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" };
+    for (const p of networkPolicies(inputs)) {
       new k8s.networking.v1.NetworkPolicy(
-        s.name,
-        {
-          metadata: {
-            name: s.name,
-            namespace,
-            labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
-          },
-          spec: {
-            podSelector: { matchLabels: s.pods },
-            policyTypes: ["Ingress"],
-            ingress: [
-              { from: [{ podSelector: {} }] },
-              {
-                from: [{ namespaceSelector: { matchLabels: { "es1-role": "platform" } } }],
-                ports: [{ protocol: "TCP", port: s.port }],
-              },
-            ],
-          },
-        },
+        p.name,
+        { metadata: { name: p.name, namespace, labels }, spec: p.spec },
         { parent: this, provider: cluster.provider, dependsOn: [this.namespace] },
       );
     }
+    if (nodeExporter)
+      for (const p of nodeExporterPolicies())
+        new k8s.networking.v1.NetworkPolicy(
+          `node-exporter-${p.name}`,
+          { metadata: { name: p.name, namespace: nodeExporter.metadata.name, labels }, spec: p.spec },
+          { parent: this, provider: cluster.provider, dependsOn: [nodeExporter] },
+        );
   }
 
   constructor(name: string, args: InfrastructureArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -296,9 +286,10 @@ export class Infrastructure extends pulumi.ComponentResource {
           labels: {
             "es1-role": "infrastructure",
             "app.kubernetes.io/part-of": "es1",
-            // node-exporter needs host access; everything else runs unprivileged.
-            "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/warn": "baseline",
+            // Nothing here needs host access (node-exporter has its own namespace); docs/customers.md
+            // says per chart what stops `restricted`.
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "restricted",
           },
         },
       },
@@ -306,6 +297,24 @@ export class Infrastructure extends pulumi.ComponentResource {
       { parent: this, provider: cluster.provider, protect: settings.protect },
     );
     const namespace = this.namespace.metadata.name;
+    // node-exporter reads the host (host network and PID): the one privileged workload, alone in
+    // a namespace of its own.
+    this.nodeExporterNamespace = on("monitoring")
+      ? new k8s.core.v1.Namespace(
+          "node-exporter-namespace",
+          {
+            metadata: {
+              name: NODE_EXPORTER_NAMESPACE,
+              labels: {
+                "es1-role": "node-exporter",
+                "app.kubernetes.io/part-of": "es1",
+                "pod-security.kubernetes.io/enforce": "privileged",
+              },
+            },
+          },
+          { parent: this, provider: cluster.provider },
+        )
+      : undefined;
 
     const base = helmRelease(
       {
@@ -460,6 +469,7 @@ export class Infrastructure extends pulumi.ComponentResource {
       const after = AFTER[key].flatMap((k) => this.releases[k] ?? []);
       const dependsOn: pulumi.Resource[] = [
         this.namespace,
+        ...(key === "monitoring" && this.nodeExporterNamespace ? [this.nodeExporterNamespace] : []),
         base,
         ...after,
         ...(ownSecrets[entry.component] ?? []),
@@ -507,7 +517,7 @@ export class Infrastructure extends pulumi.ComponentResource {
         { parent: partOf("monitoring") },
       );
 
-    this.storeNetworkPolicies(namespace, cluster, settings);
+    this.networkPolicies(namespace, cluster, settings, this.nodeExporterNamespace);
     this.endpoints = infrastructureEndpoints(settings);
     this.registerOutputs({ endpoints: this.endpoints });
   }

@@ -2,6 +2,9 @@ import { ComponentName } from "../config/sizing";
 
 export const INFRASTRUCTURE_NAMESPACE = "es1-infrastructure";
 
+/** The namespace node-exporter runs in (host network and PID: the privileged Pod Security level). */
+export const NODE_EXPORTER_NAMESPACE = "es1-node-exporter";
+
 /** Applications with a PostgreSQL role and database of their own (same name for both). */
 export const DATABASE_USERS = ["airflow", "mlflow", "n8n", "langflow", "langfuse"] as const;
 export type DatabaseUser = (typeof DATABASE_USERS)[number];

@@ -87,6 +87,7 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
     license: {
       mode: c.license.mode,
       onlineUrl: c.license.onlineUrl ?? "",
+      onlineCidrs: c.license.onlineCidrs,
       gracePeriod: c.license.gracePeriod,
       secretName: names.license,
       publicKeysConfigMap: names.publicKeys,

@@ -4,7 +4,7 @@
 # pinned in scripts/versions.env, into a per-user cache keyed by version. Nothing is downloaded
 # but Go modules, and a tool already built (or already on PATH at the pinned version) is reused.
 #
-#   scripts/tools.sh [all|node|pulumi|providers|helm|cluster|lint|registry|promtool]...   build what is missing (default: all)
+#   scripts/tools.sh [all|node|pulumi|providers|helm|cluster|lint|registry|promtool|netpol]...   build what is missing (default: all)
 #   scripts/tools.sh bin                                           print the directory to put on PATH
 #   scripts/tools.sh status                                        show each tool and where it comes from
 set -euo pipefail
@@ -202,6 +202,23 @@ build_promtool() {
   GOBIN=$1 go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION"
 }
 
+# np-guard's netpol-analyzer (cmd/netpolicy): the NetworkPolicy reachability analysis of a
+# three-customer installation (test/e2e/isolation.test.ts). `go install …@version` is refused for
+# it here (the checksum database does not answer for github.com/np-guard), so a wrapper module
+# pins it and go.sum records what was built. Only on request (`tools.sh netpol`).
+build_netpol() {
+  local out=$1 w=$SRC/netpol-analyzer-$NETPOL_ANALYZER_VERSION
+  mkdir -p "$w"
+  printf 'module local/netpol-build\n\ngo 1.25.0\n\nrequire github.com/np-guard/netpol-analyzer v%s\n\ntool github.com/np-guard/netpol-analyzer/cmd/netpolicy\n' \
+    "$NETPOL_ANALYZER_VERSION" >"$w/go.mod"
+  (
+    cd "$w"
+    export GONOSUMDB=$GONOSUMDB,github.com/np-guard
+    go mod tidy
+    "${GO_BUILD[@]}" -ldflags "-s -w" -o "$out/netpolicy" github.com/np-guard/netpol-analyzer/cmd/netpolicy
+  )
+}
+
 build_kube_linter() {
   local out=$1 w=$SRC/kube-linter-$KUBE_LINTER_VERSION
   mkdir -p "$w"
@@ -288,6 +305,7 @@ want_cluster() {
 want_lint() { on_path kube-linter "$KUBE_LINTER_VERSION" version || ensure "kube-linter-$KUBE_LINTER_VERSION" build_kube_linter; }
 want_promtool() { ensure "promtool-$PROMETHEUS_VERSION" build_promtool; }
 want_registry() { ensure "registry-$GGCR_VERSION" build_registry; }
+want_netpol() { ensure "netpol-analyzer-$NETPOL_ANALYZER_VERSION" build_netpol; }
 
 status() {
   local f
@@ -320,10 +338,11 @@ for what in "$@"; do
     lint) want_lint ;;
     promtool) want_promtool ;;
     registry) want_registry ;;
+    netpol) want_netpol ;;
     bin) echo "$BIN" ;;
     status) status ;;
     *)
-      echo "tools.sh: unknown target '$what' (allowed: all, node, pulumi, providers, helm, cluster, lint, registry, promtool, bin, status)" >&2
+      echo "tools.sh: unknown target '$what' (allowed: all, node, pulumi, providers, helm, cluster, lint, registry, promtool, netpol, bin, status)" >&2
       exit 2
       ;;
   esac

@@ -1,5 +1,5 @@
 import { JsonObject } from "../../lib/json";
-import { SECRETS } from "../layout";
+import { NODE_EXPORTER_NAMESPACE, SECRETS } from "../layout";
 import { fractionOf, infraPlacement, pullSecretRefs, resources, ValuesContext, volumeSize } from "./context";
 
 /** PersistentVolumeClaim Pulumi makes for Grafana (dashboards, users, plugins). */
@@ -58,6 +58,9 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
     kubeProxy: { enabled: false },
     prometheusOperator: { ...place, admissionWebhooks: admissionWebhooks(ctx) },
     "kube-state-metrics": { ...place },
+    // node-exporter needs the host (network, PID, root file system): the privileged Pod Security
+    // level, in a namespace of its own, so es1-infrastructure stays at baseline.
+    "prometheus-node-exporter": { namespaceOverride: NODE_EXPORTER_NAMESPACE },
     prometheus: {
       prometheusSpec: {
         replicas: size.replicas,

@@ -112,7 +112,12 @@ const CASES: Record<Doc, Record<string, () => string>> = {
         ),
       ),
     "online license mode without its URL": () =>
-      only(refusals({ customers: ["acme"] }, project({ acme: "license: { mode: online }\n" }))),
+      only(
+        refusals(
+          { customers: ["acme"] },
+          project({ acme: 'license: { mode: online, onlineCidrs: ["203.0.113.10/32"] }\n' }),
+        ),
+      ),
     "a customer without a file": () => only(refusals({ customers: { acme: {} } }, project({}))),
     "an unquoted colour in the customer file": () =>
       only(refusals({ customers: ["acme"] }, project({ acme: "branding:\n  primaryColor: #0b6e4f\n" }))),

@@ -289,7 +289,7 @@ describe("customer platforms under mocks", () => {
     const acl = (valuesOf(run, "es1-redis").auth as { aclUsers: Record<string, { permissions: string }> })
       .aclUsers;
     assert.match(acl.polygraf.permissions, /^~polygraf:\* &polygraf:\* /);
-    assert.ok(run.byType(T.netpol).some((n) => n.name === "es1-postgresql-clients"));
+    assert.ok(run.byType(T.netpol).some((n) => n.name === "es1-postgresql"));
   });
 
   it("removes a switched-off customer's platform but keeps its database and Valkey user", async () => {

@@ -116,7 +116,7 @@ describe("preflight: what a stack needs", () => {
         ["es1-clickhouse-operator", "install"],
       ],
     );
-    assert.deepStrictEqual(needs.namespaces, ["es1-infrastructure"]);
+    assert.deepStrictEqual(needs.namespaces, ["es1-infrastructure", "es1-node-exporter"]);
     assert.deepStrictEqual(needs.kubernetes, SUPPORTED_KUBERNETES);
   });
 
@@ -142,7 +142,12 @@ describe("preflight: what a stack needs", () => {
     assert.ok(Math.abs(platform.largestPod.cpu - 0.11) < 1e-9);
     assert.strictEqual(platform.largestPod.memory, 288 * 2 ** 20);
     assert.deepStrictEqual(needs.ingressClass, { name: "nginx", customers: ["beam"] });
-    assert.deepStrictEqual(needs.namespaces, ["es1-infrastructure", "beam-platform", "nordlys-platform"]);
+    assert.deepStrictEqual(needs.namespaces, [
+      "es1-infrastructure",
+      "es1-node-exporter",
+      "beam-platform",
+      "nordlys-platform",
+    ]);
     assert.ok(needs.access.some((a) => a.namespace === "beam-platform" && a.resource === "resourcequotas"));
   });
 

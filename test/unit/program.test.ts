@@ -37,7 +37,7 @@ describe("ES1 program on an existing cluster", () => {
 
   it("creates namespace es1-infrastructure under its exact name", async () => {
     const run = await runProgram(localConfig);
-    const ns = run.one(T.namespace);
+    const ns = run.one(T.namespace, "namespace");
     assert.deepStrictEqual((ns.inputs.metadata as { name: string }).name, "es1-infrastructure");
     assert.strictEqual(run.outputs.infrastructure.namespace, "es1-infrastructure");
   });
