@@ -5,7 +5,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf '\n==> %s\n' "$*" >&2; }
 t0=$(date +%s)
 step "tools (scripts/tools.sh)"
-bash scripts/tools.sh all
+# promtool and netpol-analyzer only the tests use (charts tier, isolation e2e): built here, not by
+# `npm run deploy`, and outside any test timeout.
+bash scripts/tools.sh all promtool netpol
 step "typecheck, lint, format"
 npm run -s typecheck
 npm run -s lint
