@@ -222,6 +222,8 @@ function allFlows(): Flow[] {
     "service discovery, the operator, object state, Grafana's dashboard sidecar",
   );
   add(API, g("prometheusOperator"), tcp(10250), "admission webhook of the Prometheus Operator");
+  // `es1 status` asks Prometheus for volume usage through the API server's service proxy.
+  add(API, g("prometheus"), tcp(9090), "es1 status: volume usage through the API server's service proxy");
   // Airflow: its components talk to each other (API server, logs, StatsD).
   add(
     g("airflow"),

@@ -296,6 +296,8 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
           cidrs: [`${apiServer}/32`],
           ports: [443, 9443, 10250],
         },
+        // es1 status: volume usage from Prometheus, through the API server's service proxy.
+        { to: ["prometheus-es1-monitoring-prometheus"], cidrs: [`${apiServer}/32`], ports: [9090] },
       ],
     };
     const conns = analyse();
