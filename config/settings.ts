@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { planAccess } from "../access/plan";
+import { AccessSettings, parseAccess } from "./access";
 import { AirgapSettings, parseAirgap } from "./airgap";
 import { AlertingSettings, parseAlerting } from "./alerting";
 import { ClusterSettings, parseCluster } from "./cluster";
@@ -32,6 +34,8 @@ export interface Settings {
   secrets: ConfiguredSecrets;
   airgap: AirgapSettings;
   components: ComponentsSettings;
+  /** How users reach the platforms and the shared UIs (es1:access): gateway or ingress, hosts, TLS. */
+  access: AccessSettings;
   /** Alertmanager's receivers and routes (es1:alerting); unset: the chart's configuration. */
   alerting?: AlertingSettings;
   /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
@@ -69,6 +73,7 @@ export const TOP_LEVEL_KEYS = [
   "infrastructureStack",
   "platformTimeoutSeconds",
   "alerting",
+  "access",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -140,6 +145,16 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     customers.map((c) => c.name),
     (k) => src.isSecret(k),
   );
+  const access = parseAccess(r, cluster.provider === "existing");
+  if (r.errors.length === 0) {
+    const { problems } = planAccess({
+      access,
+      cluster,
+      components,
+      customers,
+    });
+    for (const [key, problem] of problems) r.fail(key, problem);
+  }
   const platformTimeoutSeconds = r.integer(
     "platformTimeoutSeconds",
     r.raw("platformTimeoutSeconds"),
@@ -192,6 +207,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     components,
     customers,
     licensing,
+    access,
     platformTimeoutSeconds,
     ...(alerting ? { alerting } : {}),
     ...(infrastructureStack ? { infrastructureStack } : {}),

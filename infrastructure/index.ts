@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
+import { planAccess } from "../access/plan";
 import { Settings } from "../config";
 import { CREDENTIALS, SECRET_NAMES } from "../config/credentials";
 import { COMPONENTS, ComponentName } from "../config/sizing";
@@ -63,6 +64,8 @@ export interface InfrastructureArgs {
   cluster: Cluster;
   /** Charts of the planned releases, from resolveCharts (checked before anything is deployed). */
   charts: Partial<Record<ReleaseKey, ResolvedChart>>;
+  /** Resources a release waits for besides AFTER (cert-manager: the Gateway API CRDs it watches). */
+  waitFor?: Partial<Record<ReleaseKey, pulumi.Resource[]>>;
 }
 
 /** Stable type tokens of the per-component ComponentResources. */
@@ -137,8 +140,19 @@ export function plannedReleases(settings: Settings): ReleaseKey[] {
       if (!c[entry.component].enabled) return false;
       if (key === "cert-manager" || key === "clickhouse-operator") return c.langfuse.installOperators;
       return true;
-    }),
+    }).concat(
+      // cert-manager is shared: es1:access certificates need it with Langfuse off too.
+      accessNeedsCertManager(settings) && !(c.langfuse.enabled && c.langfuse.installOperators)
+        ? ["cert-manager"]
+        : [],
+    ),
   );
+}
+
+/** Whether es1:access issues certificates through cert-manager (access/plan.ts). */
+export function accessNeedsCertManager(settings: Settings): boolean {
+  if (settings.infrastructureStack) return false;
+  return planAccess(settings).plan.needsCertManager;
 }
 
 /** Volumes Pulumi owns (charts without a safe volume of their own), by component. */
@@ -175,6 +189,10 @@ export function valuesContext(
     imagePullSecrets: settings.airgap.imagePullSecrets,
     monitoring: c.monitoring.enabled,
     certManager: plannedReleases(settings).includes("cert-manager"),
+    certManagerGatewayApi:
+      settings.access.mode === "gateway" &&
+      settings.access.tls.issuer === "acme" &&
+      accessNeedsCertManager(settings),
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
@@ -457,7 +475,7 @@ export class Infrastructure extends pulumi.ComponentResource {
           this,
         );
       }
-      const after = AFTER[key].flatMap((k) => this.releases[k] ?? []);
+      const after = [...AFTER[key].flatMap((k) => this.releases[k] ?? []), ...(args.waitFor?.[key] ?? [])];
       const dependsOn: pulumi.Resource[] = [
         this.namespace,
         base,

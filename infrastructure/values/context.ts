@@ -23,6 +23,8 @@ export interface ValuesContext {
   monitoring: boolean;
   /** This stack installs cert-manager (es1-cert-manager), so charts may ask it for certificates. */
   certManager: boolean;
+  /** cert-manager answers ACME HTTP-01 through Gateways (es1:access, gateway mode with ACME). */
+  certManagerGatewayApi?: boolean;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */

@@ -139,6 +139,8 @@ export function certManagerValues(ctx: ValuesContext): JsonObject {
     startupapicheck: part("quay.io/jetstack/cert-manager-startupapicheck"),
     // The controller's certificate metrics feed the ES1 certificate alerts (infrastructure/observability).
     prometheus: { enabled: true, servicemonitor: { enabled: ctx.monitoring } },
+    // The gatewayHTTPRoute solver of ACME issuers (docs/access.md); needs the Gateway API CRDs first.
+    ...(ctx.certManagerGatewayApi ? { config: { enableGatewayAPI: true } } : {}),
   };
 }
 
