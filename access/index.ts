@@ -335,6 +335,9 @@ export class Access extends pulumi.ComponentResource {
               namespace: INFRASTRUCTURE_NAMESPACE,
               labels: { ...labels, "es1-ui": s.ui },
               annotations: {
+                // Pulumi would wait for the controller's load balancer address: like the
+                // customers' Ingresses (a Helm release), done once the API server has it.
+                "pulumi.com/skipAwait": "true",
                 ...cluster.ingressAnnotations,
                 ...(s.issued && plan.clusterIssuer
                   ? { "cert-manager.io/cluster-issuer": plan.clusterIssuer }

@@ -175,12 +175,22 @@ export function planAccess(input: AccessInput): { plan: AccessPlan; problems: [s
   };
 }
 
+const scheme = (tls: boolean) => (tls ? "https" : "http");
+
+/** The public URL of each shared UI with a route. */
+export function sharedUrls(plan: AccessPlan): Partial<Record<SharedUi, string>> {
+  return Object.fromEntries(
+    plan.shared.map((s) => [
+      s.ui,
+      `${scheme(plan.mode === "gateway" || s.tlsSecret !== undefined)}://${s.host}`,
+    ]),
+  );
+}
+
 /** The URL of every route: `<ui>` for shared UIs, `<customer>.gateway` and `<customer>.ui`. */
 export function accessUrls(plan: AccessPlan): Record<string, string> {
-  const scheme = (tls: boolean) => (tls ? "https" : "http");
   const gatewayTls = plan.mode === "gateway";
-  const out: Record<string, string> = {};
-  for (const s of plan.shared) out[s.ui] = `${scheme(gatewayTls || s.tlsSecret !== undefined)}://${s.host}`;
+  const out: Record<string, string> = { ...sharedUrls(plan) };
   for (const [name, c] of Object.entries(plan.customers)) {
     // An Ingress has one certificate for both hosts (platform chart's ingress.tls).
     const tls = gatewayTls || plan.clusterIssuer !== undefined || c.gatewaySecret !== undefined;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
-import { planAccess } from "../access/plan";
+import { planAccess, sharedUrls } from "../access/plan";
 import { Settings } from "../config";
 import { CREDENTIALS, SECRET_NAMES } from "../config/credentials";
 import { COMPONENTS, ComponentName } from "../config/sizing";
@@ -189,6 +189,7 @@ export function valuesContext(
     imagePullSecrets: settings.airgap.imagePullSecrets,
     monitoring: c.monitoring.enabled,
     certManager: plannedReleases(settings).includes("cert-manager"),
+    publicUrls: settings.infrastructureStack ? {} : sharedUrls(planAccess(settings).plan),
     certManagerGatewayApi:
       settings.access.mode === "gateway" &&
       settings.access.tls.issuer === "acme" &&

@@ -39,7 +39,8 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
       encryptionKey: keyRef("encryption-key"),
       nextauth: {
         secret: keyRef("nextauth-secret"),
-        url: `http://${endpoint("langfuse").host}:${endpoint("langfuse").port}`,
+        // Sign-in redirects go to the public URL when Langfuse has a route (es1:access).
+        url: ctx.publicUrls?.langfuse ?? `http://${endpoint("langfuse").host}:${endpoint("langfuse").port}`,
       },
       features: { telemetryEnabled: false, signUpDisabled: true },
       // Sign-up is off, so the first organisation and its admin are created at start (Langfuse's

@@ -7,7 +7,10 @@ import { SHARED_CHARTS } from "../../automation/chart-source";
 import { parseSettings, Settings } from "../../config";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
+import { langfuseValues } from "../../infrastructure/values/langfuse";
+import { monitoringValues } from "../../infrastructure/values/monitoring";
 import { refusals, settingsOf } from "./cluster-helpers";
+import { contextFrom } from "./values-fixtures";
 import { ProgramRun, runProgram } from "./harness";
 
 const GKE = { provider: "gke", project: "acme-es1-prod", region: "europe-west1" };
@@ -112,6 +115,17 @@ describe("es1:access settings", () => {
     assert.strictEqual(p.clusterIssuer, "es1-ca");
     assert.strictEqual(p.needsCertManager, true);
     assert.strictEqual(accessUrls(p).grafana, "https://metrics.example.org");
+  });
+
+  it("tells Grafana and Langfuse their public URL, so their links and sign-in redirects use it", () => {
+    const access = { baseDomain: "es1.example.com", tls: { issuer: "acme", acmeEmail: "ops@example.com" } };
+    const ctx = contextFrom({ cluster: GKE, access });
+    const grafana = monitoringValues(ctx).grafana as Record<string, Record<string, unknown>>;
+    assert.deepStrictEqual(grafana["grafana.ini"].server, { root_url: "https://grafana.es1.example.com" });
+    const langfuse = langfuseValues(ctx).langfuse as { nextauth: { url: string } };
+    assert.strictEqual(langfuse.nextauth.url, "https://langfuse.es1.example.com");
+    const inCluster = langfuseValues(contextFrom({})).langfuse as { nextauth: { url: string } };
+    assert.strictEqual(inCluster.nextauth.url, "http://es1-langfuse-web.es1-infrastructure.svc:3000");
   });
 
   it("refuses what cannot work, naming the key", () => {
@@ -347,8 +361,8 @@ describe("access under mocks", () => {
     assert.deepStrictEqual(
       ingresses.map((i) => [meta(i).name, (meta(i) as { annotations?: Record<string, string> }).annotations]),
       [
-        ["es1-grafana", { "cert-manager.io/cluster-issuer": "es1-acme" }],
-        ["es1-airflow", { "cert-manager.io/cluster-issuer": "es1-acme" }],
+        ["es1-grafana", { "pulumi.com/skipAwait": "true", "cert-manager.io/cluster-issuer": "es1-acme" }],
+        ["es1-airflow", { "pulumi.com/skipAwait": "true", "cert-manager.io/cluster-issuer": "es1-acme" }],
       ],
     );
     assert.deepStrictEqual((spec(r.one(T.issuer)) as { acme: { solvers: unknown[] } }).acme.solvers, [
