@@ -377,6 +377,30 @@ describe("access under mocks", () => {
     assert.strictEqual(r.outputs.urls["beam.ui"], "https://app.beam.example.com");
   });
 
+  it("on GKE: Gateway API enabled on the cluster, the shared Gateway on GKE's class, Google's ranges admitted", async () => {
+    const r = await runProgram(
+      {
+        "es1:cluster": JSON.stringify(GKE),
+        "es1:components": JSON.stringify({ airflow: { enabled: false }, langfuse: { enabled: false } }),
+        "es1:access": JSON.stringify({
+          baseDomain: "es1.example.com",
+          tls: { issuer: "ca", caSecret: "corp-ca" },
+        }),
+      },
+      { stack: "gke-dev" },
+    );
+    const cluster = r.one("gcp:container/cluster:Cluster");
+    assert.deepStrictEqual(cluster.inputs.gatewayApiConfig, { channel: "CHANNEL_STANDARD" });
+    assert.strictEqual(spec(r.one(T.gateway)).gatewayClassName, "gke-l7-global-external-managed");
+    assert.strictEqual(r.byType(T.gatewayClass).length, 0, "GKE ships its class");
+    assert.ok(!r.byType(T.release).some((x) => x.inputs.name === "es1-gateway-api-crds"), "GKE has the CRDs");
+    const policy = r.byType(T.netpol).find((x) => meta(x).name === "es1-grafana-from-gateway");
+    assert.deepStrictEqual((spec(policy ?? { inputs: {} }).ingress as { from: unknown[] }[])[0].from, [
+      { ipBlock: { cidr: "35.191.0.0/16" } },
+      { ipBlock: { cidr: "130.211.0.0/22" } },
+    ]);
+  });
+
   it("a customer's part of the plan: CA issuer as ClusterIssuer, given Secrets per host", () => {
     const values: Record<string, unknown> = {
       cluster: GKE,
