@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Access, AccessPlan, accessUrls, planAccess, platformAccess, resolveAccessCharts } from "./access";
 import { createCluster } from "./clusters";
 import { clusterFromReference, PlatformCluster, platformClusterOutput } from "./clusters/reference";
 import { Cluster } from "./clusters/types";
@@ -32,6 +33,10 @@ export interface StackOutputs {
   cloud: string;
   storageClass: string;
   ingressClass: string;
+  /** How platforms and shared UIs are exposed (es1:access.mode) and through which GatewayClass. */
+  access: { mode: string; gatewayClass: string };
+  /** The URL of every route: `<ui>` for shared UIs, `<customer>.gateway` and `<customer>.ui`. */
+  urls: Record<string, string>;
   infrastructure: InfrastructureEndpoints;
   /** Each deployed customer platform: namespace, release, license id and expiry, agents. */
   customers: Record<string, CustomerOutputs>;
@@ -41,8 +46,14 @@ export interface StackOutputs {
   customerAccess?: pulumi.Output<CustomerAccessOutput>;
 }
 
+/** The access plan of the stack (access/plan.ts); the settings parse has checked it. */
+function accessPlan(settings: Settings): AccessPlan {
+  return planAccess(settings).plan;
+}
+
 function platforms(
   settings: Settings,
+  plan: AccessPlan,
   licensed: Map<string, LicensedCustomer>,
   cluster: Cluster,
   endpoints: InfrastructureEndpoints,
@@ -63,6 +74,7 @@ function platforms(
         registry: settings.airgap.registry,
         imagePullSecrets: settings.airgap.imagePullSecrets,
         monitoring: endpoints.services.prometheus !== undefined,
+        exposure: platformAccess(plan, settings.access, name),
         timeoutSeconds: settings.platformTimeoutSeconds,
         dependsOn,
       },
@@ -142,8 +154,11 @@ async function customerOnly(
       ),
     );
   }
+  // The customers' routes only: the shared UIs belong to the infrastructure stack.
+  const plan = { ...accessPlan(settings), shared: [] };
   const customers = platforms(
     settings,
+    plan,
     licensed,
     cluster,
     endpoints,
@@ -158,6 +173,8 @@ async function customerOnly(
     cloud: cluster.cloud,
     storageClass: cluster.storageClass,
     ingressClass: cluster.ingressClass,
+    access: { mode: plan.mode, gatewayClass: plan.gatewayClass },
+    urls: accessUrls(plan),
     infrastructure: endpoints,
     customers,
     // The cluster this stack deploys onto, for tools such as `es1 rollout` that check workloads.
@@ -178,17 +195,39 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
   // Licenses and versions too: a refused one stops the run (or holds its customer back) before
   // anything changes.
   const licensed = customersToDeploy(settings, record);
+  const plan = accessPlan(settings);
+  const accessCharts = settings.infrastructureStack ? {} : resolveAccessCharts(plan, settings.airgap);
   if (settings.infrastructureStack) return customerOnly(settings, settings.infrastructureStack, licensed);
 
   const cluster = createCluster(settings.cluster, settings.airgap);
-  const infrastructure = new Infrastructure("infrastructure", { settings, cluster, charts });
+  const exposure = new Access("access", {
+    plan,
+    settings: settings.access,
+    airgap: settings.airgap,
+    cluster,
+    charts: accessCharts,
+  });
+  const infrastructure = new Infrastructure("infrastructure", {
+    settings,
+    cluster,
+    charts,
+    waitFor: { "cert-manager": exposure.gatewayApi },
+  });
+  exposure.expose({
+    infrastructureNamespace: infrastructure.namespace,
+    certManager: infrastructure.releases["cert-manager"],
+  });
   const customers = platforms(
     settings,
+    plan,
     licensed,
     cluster,
     infrastructure.endpoints,
     (name) => infrastructure.customerAccess[name],
-    [infrastructure.releases.postgresql, infrastructure.releases.redis].flatMap((r) => r ?? []),
+    [
+      ...[infrastructure.releases.postgresql, infrastructure.releases.redis].flatMap((r) => r ?? []),
+      ...exposure.ready,
+    ],
   );
   const access = Object.entries(infrastructure.customerAccess);
   return {
@@ -196,6 +235,8 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
     cloud: cluster.cloud,
     storageClass: cluster.storageClass,
     ingressClass: cluster.ingressClass,
+    access: { mode: plan.mode, gatewayClass: plan.gatewayClass },
+    urls: accessUrls(plan),
     infrastructure: infrastructure.endpoints,
     customers,
     platformCluster: platformClusterOutput(cluster),

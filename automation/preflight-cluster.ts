@@ -116,27 +116,45 @@ export async function readClusterFacts(
   version: ClusterFacts["version"],
   needs: readonly AccessNeed[],
 ): Promise<ClusterFacts> {
-  const [nodes, storageClasses, ingressClasses, crds, podSecurity, reviewed] = await Promise.all([
-    readNodes(access),
-    get<{ items?: { metadata: Meta; provisioner: string; allowVolumeExpansion?: boolean }[] }>(
-      access,
-      "/apis/storage.k8s.io/v1/storageclasses",
-    ).then((l) =>
-      (l.items ?? []).map((s) => ({
-        name: s.metadata.name,
-        provisioner: s.provisioner,
-        allowVolumeExpansion: s.allowVolumeExpansion === true,
-        isDefault: s.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
-      })),
-    ),
-    get<{ items?: { metadata: Meta }[] }>(
-      access,
-      "/apis/networking.k8s.io/v1/ingressclasses",
-      METADATA_LIST,
-    ).then((l) => (l.items ?? []).map((i) => i.metadata.name)),
-    readCrds(access),
-    probePodSecurity(access).catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) })),
-    Promise.all(needs.map((n) => review(access, n))),
-  ]);
-  return { version, nodes, storageClasses, ingressClasses, crds, podSecurity, access: reviewed };
+  const [nodes, storageClasses, ingressClasses, gatewayClasses, crds, podSecurity, reviewed] =
+    await Promise.all([
+      readNodes(access),
+      get<{ items?: { metadata: Meta; provisioner: string; allowVolumeExpansion?: boolean }[] }>(
+        access,
+        "/apis/storage.k8s.io/v1/storageclasses",
+      ).then((l) =>
+        (l.items ?? []).map((s) => ({
+          name: s.metadata.name,
+          provisioner: s.provisioner,
+          allowVolumeExpansion: s.allowVolumeExpansion === true,
+          isDefault: s.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
+        })),
+      ),
+      get<{ items?: { metadata: Meta }[] }>(
+        access,
+        "/apis/networking.k8s.io/v1/ingressclasses",
+        METADATA_LIST,
+      ).then((l) => (l.items ?? []).map((i) => i.metadata.name)),
+      // Absent (404) when the cluster has no Gateway API CRDs.
+      get<{ items?: { metadata: Meta }[] }>(
+        access,
+        "/apis/gateway.networking.k8s.io/v1/gatewayclasses",
+        METADATA_LIST,
+      )
+        .then((l) => (l.items ?? []).map((i) => i.metadata.name))
+        .catch(() => undefined),
+      readCrds(access),
+      probePodSecurity(access).catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) })),
+      Promise.all(needs.map((n) => review(access, n))),
+    ]);
+  return {
+    version,
+    nodes,
+    storageClasses,
+    ingressClasses,
+    ...(gatewayClasses !== undefined ? { gatewayClasses } : {}),
+    crds,
+    podSecurity,
+    access: reviewed,
+  };
 }

@@ -2,6 +2,7 @@
 // access): node pools with their placement and the capacity the sizing asks for, the StorageClass,
 // the IngressClass, cluster-wide operators and their CRDs, and the API rights the program uses.
 // automation/preflight.ts compares it with what the cluster has.
+import { planAccess } from "../access/plan";
 import { NODE_POOLS, NodePoolPlacement, PoolName } from "../clusters/types";
 import type { Settings } from "../config";
 import { CATALOG, ReleaseKey, releaseName } from "../infrastructure/catalog";
@@ -69,6 +70,11 @@ export interface PreflightNeeds {
   storageClass: { name: string; volumes: boolean };
   /** The IngressClass, when customers are exposed through Ingresses. */
   ingressClass?: { name: string; customers: string[] };
+  /**
+   * The GatewayClass, when routes are exposed through Gateway API (es1:access.mode gateway):
+   * `routes` what uses it; `created` the program creates the class, `crds` it installs the CRDs.
+   */
+  gatewayClass?: { name: string; routes: string[]; created: boolean; crds: boolean };
   operators: OperatorNeed[];
   /** Namespaces the stack creates (Pod Security labels on them must be enforced). */
   namespaces: string[];
@@ -309,9 +315,9 @@ export function preflightNeeds(settings: Settings): PreflightNeeds {
     }
   }
 
-  const exposed = settings.customers
-    .filter((c) => c.enabled && c.domains.gateway && c.domains.ui)
-    .map((c) => c.name);
+  const plan = planAccess(settings).plan;
+  const routes = [...Object.keys(plan.customers), ...(own ? plan.shared.map((s) => s.ui) : [])];
+  const exposed = plan.mode === "ingress" ? routes : [];
   const volumes =
     own && Object.values(settings.components).some((c) => c.enabled && c.size.storage !== undefined);
   return {
@@ -326,6 +332,16 @@ export function preflightNeeds(settings: Settings): PreflightNeeds {
     })),
     storageClass: { name: storageClass, volumes },
     ...(exposed.length > 0 ? { ingressClass: { name: ingressClass, customers: exposed } } : {}),
+    ...(plan.mode === "gateway" && routes.length > 0
+      ? {
+          gatewayClass: {
+            name: plan.gatewayClass,
+            routes,
+            created: plan.gatewayClassController !== undefined,
+            crds: plan.installGatewayApiCrds,
+          },
+        }
+      : {}),
     operators,
     namespaces: namespaces(settings),
     access: accessNeeds(settings),

@@ -61,6 +61,8 @@ export interface ClusterFacts {
   nodes: NodeFacts[];
   storageClasses: { name: string; provisioner: string; allowVolumeExpansion: boolean; isDefault: boolean }[];
   ingressClasses: string[];
+  /** GatewayClass names; undefined: the cluster serves no Gateway API (its CRDs are absent). */
+  gatewayClasses?: string[];
   crds: CrdFacts[];
   /** A server-side dry run of a namespace with an invalid Pod Security level: refused when PSA is on. */
   podSecurity: { enforced: boolean; detail: string } | { error: string };
@@ -286,6 +288,44 @@ export function checkStorageClass(facts: ClusterFacts, needs: PreflightNeeds): P
   return { ...base, status: "pass", found };
 }
 
+export function checkGatewayClass(facts: ClusterFacts, needs: PreflightNeeds): PreflightCheck {
+  const gc = needs.gatewayClass;
+  if (!gc)
+    return {
+      id: "gateway-class",
+      title: "GatewayClass",
+      status: "skip",
+      found: "-",
+      needed: "none: nothing is exposed through Gateway API (es1:access)",
+    };
+  const base = {
+    id: "gateway-class",
+    title: `GatewayClass '${gc.name}'`,
+    needed: `GatewayClass ${gc.name} for the Gateways of ${gc.routes.join(", ")}`,
+  };
+  const classes = facts.gatewayClasses;
+  if (gc.created && (gc.crds || classes !== undefined))
+    return {
+      ...base,
+      status: "pass",
+      found: `created by the program${gc.crds ? ", with the Gateway API CRDs" : ""}`,
+    };
+  if (classes === undefined)
+    return {
+      ...base,
+      status: "fail",
+      found: "no Gateway API on the cluster (the gatewayclasses.gateway.networking.k8s.io CRD is missing)",
+      fix: "install the Gateway API CRDs and a Gateway controller, set es1:access.installEnvoyGateway: true, or set es1:access.mode: ingress",
+    };
+  if (classes.includes(gc.name)) return { ...base, status: "pass", found: gc.name };
+  return {
+    ...base,
+    status: "fail",
+    found: `no GatewayClass '${gc.name}'; the cluster has: ${classes.join(", ") || "none"}`,
+    fix: `install the Gateway controller providing GatewayClass ${gc.name}, or set es1:access.gatewayClass to one of the cluster's`,
+  };
+}
+
 export function checkIngressClass(facts: ClusterFacts, needs: PreflightNeeds): PreflightCheck {
   const ic = needs.ingressClass;
   if (!ic)
@@ -443,6 +483,8 @@ export function evaluate(facts: ClusterFacts, needs: PreflightNeeds, namespace: 
   const gpu = needs.pools.find((p) => p.gpus > 0);
   if (gpu) checks.push(checkGpu(facts, gpu));
   checks.push(checkStorageClass(facts, needs), checkIngressClass(facts, needs));
+  // Shown only in gateway mode: Ingress stacks keep the checks they had.
+  if (needs.gatewayClass) checks.push(checkGatewayClass(facts, needs));
   checks.push(...needs.operators.map((o) => checkOperator(facts, o, namespace)));
   checks.push(checkPodSecurity(facts, needs));
   return checks;

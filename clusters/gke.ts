@@ -113,6 +113,8 @@ export class GkeCluster extends pulumi.ComponentResource {
           gcePersistentDiskCsiDriverConfig: { enabled: true },
           httpLoadBalancing: { disabled: false },
         },
+        // GKE's Gateway controller and its GatewayClasses (es1:access, docs/access.md).
+        gatewayApiConfig: { channel: "CHANNEL_STANDARD" },
         deletionProtection: args.deletionProtection,
         resourceLabels: labels,
       },

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { planAccess } from "../access/plan";
+import { AccessSettings, parseAccess } from "./access";
 import { AirgapSettings, parseAirgap } from "./airgap";
 import { AlertingSettings, parseAlerting } from "./alerting";
 import { ClusterSettings, parseCluster } from "./cluster";
@@ -35,6 +37,8 @@ export interface Settings {
   components: ComponentsSettings;
   /** What es1-infrastructure's NetworkPolicies may reach outside the pod network (es1:network). */
   network: NetworkSettings;
+  /** How users reach the platforms and the shared UIs (es1:access): gateway or ingress, hosts, TLS. */
+  access: AccessSettings;
   /** Alertmanager's receivers and routes (es1:alerting); unset: the chart's configuration. */
   alerting?: AlertingSettings;
   /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
@@ -73,6 +77,7 @@ export const TOP_LEVEL_KEYS = [
   "platformTimeoutSeconds",
   "alerting",
   "network",
+  "access",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -163,6 +168,16 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     customers.map((c) => c.name),
     (k) => src.isSecret(k),
   );
+  const access = parseAccess(r, cluster.provider === "existing");
+  if (r.errors.length === 0) {
+    const { problems } = planAccess({
+      access,
+      cluster,
+      components,
+      customers,
+    });
+    for (const [key, problem] of problems) r.fail(key, problem);
+  }
   const platformTimeoutSeconds = r.integer(
     "platformTimeoutSeconds",
     r.raw("platformTimeoutSeconds"),
@@ -216,6 +231,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     network,
     customers,
     licensing,
+    access,
     platformTimeoutSeconds,
     ...(alerting ? { alerting } : {}),
     ...(infrastructureStack ? { infrastructureStack } : {}),

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
+import { planAccess, sharedUrls } from "../access/plan";
 import { Settings } from "../config";
 import { CREDENTIALS, SECRET_NAMES } from "../config/credentials";
 import { COMPONENTS, ComponentName } from "../config/sizing";
@@ -65,6 +66,8 @@ export interface InfrastructureArgs {
   cluster: Cluster;
   /** Charts of the planned releases, from resolveCharts (checked before anything is deployed). */
   charts: Partial<Record<ReleaseKey, ResolvedChart>>;
+  /** Resources a release waits for besides AFTER (cert-manager: the Gateway API CRDs it watches). */
+  waitFor?: Partial<Record<ReleaseKey, pulumi.Resource[]>>;
 }
 
 /** Stable type tokens of the per-component ComponentResources. */
@@ -139,8 +142,19 @@ export function plannedReleases(settings: Settings): ReleaseKey[] {
       if (!c[entry.component].enabled) return false;
       if (key === "cert-manager" || key === "clickhouse-operator") return c.langfuse.installOperators;
       return true;
-    }),
+    }).concat(
+      // cert-manager is shared: es1:access certificates need it with Langfuse off too.
+      accessNeedsCertManager(settings) && !(c.langfuse.enabled && c.langfuse.installOperators)
+        ? ["cert-manager"]
+        : [],
+    ),
   );
+}
+
+/** Whether es1:access issues certificates through cert-manager (access/plan.ts). */
+export function accessNeedsCertManager(settings: Settings): boolean {
+  if (settings.infrastructureStack) return false;
+  return planAccess(settings).plan.needsCertManager;
 }
 
 /** Volumes Pulumi owns (charts without a safe volume of their own), by component. */
@@ -177,6 +191,11 @@ export function valuesContext(
     imagePullSecrets: settings.airgap.imagePullSecrets,
     monitoring: c.monitoring.enabled,
     certManager: plannedReleases(settings).includes("cert-manager"),
+    publicUrls: settings.infrastructureStack ? {} : sharedUrls(planAccess(settings).plan),
+    certManagerGatewayApi:
+      settings.access.mode === "gateway" &&
+      settings.access.tls.issuer === "acme" &&
+      accessNeedsCertManager(settings),
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
@@ -466,7 +485,7 @@ export class Infrastructure extends pulumi.ComponentResource {
           this,
         );
       }
-      const after = AFTER[key].flatMap((k) => this.releases[k] ?? []);
+      const after = [...AFTER[key].flatMap((k) => this.releases[k] ?? []), ...(args.waitFor?.[key] ?? [])];
       const dependsOn: pulumi.Resource[] = [
         this.namespace,
         ...(key === "monitoring" && this.nodeExporterNamespace ? [this.nodeExporterNamespace] : []),

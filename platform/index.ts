@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PlatformAccess } from "../access/plan";
 import { Cluster } from "../clusters";
 import { CustomerSettings, LicenseSettings } from "../config/customers";
 import { CustomerAccess, InfrastructureEndpoints } from "../infrastructure";
@@ -20,6 +21,8 @@ export interface CustomerPlatformArgs {
   registry?: string;
   imagePullSecrets: string[];
   monitoring: boolean;
+  /** The customer's hosts, gateway and certificates (access/plan.ts). */
+  exposure: PlatformAccess;
   /** Seconds an install or upgrade waits for the workloads to be Ready (es1:platformTimeoutSeconds). */
   timeoutSeconds: number;
   /** Releases the platform waits for (PostgreSQL and Valkey, when this stack owns them). */
@@ -176,6 +179,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
           endpoints: args.endpoints,
           ingressClass: cluster.ingressClass,
           ingressAnnotations: cluster.ingressAnnotations,
+          access: args.exposure,
           platformPool: cluster.nodePools.platform,
           registry: args.registry,
           imagePullSecrets: args.imagePullSecrets,

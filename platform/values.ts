@@ -1,3 +1,4 @@
+import { networkPolicyPeer, PlatformAccess } from "../access/plan";
 import { NodePoolPlacement } from "../clusters/types";
 import type { CustomerSettings } from "../config/customers";
 import type { InfrastructureEndpoints } from "../infrastructure";
@@ -39,6 +40,8 @@ export interface PlatformValuesInput {
   endpoints: InfrastructureEndpoints;
   ingressClass: string;
   ingressAnnotations: Record<string, string>;
+  /** The customer's hosts, gateway and certificates (access/plan.ts). */
+  access: PlatformAccess;
   /** Placement on the cluster's platform pool, when it has one. */
   platformPool?: NodePoolPlacement;
   registry?: string;
@@ -74,8 +77,13 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
   const global: JsonObject = { imagePullSecrets: [...input.imagePullSecrets] };
   if (input.registry) global.imageRegistry = input.registry;
   const pool = input.platformPool;
-  const tls = Boolean(input.ingressAnnotations["cert-manager.io/cluster-issuer"]);
-  const ingressEnabled = Boolean(c.domains.gateway && c.domains.ui);
+  const a = input.access;
+  const hosts = a.hosts;
+  const ingressEnabled = a.mode === "ingress" && hosts !== undefined;
+  const routeEnabled = a.mode === "gateway" && hosts !== undefined;
+  // An Ingress carries one certificate for both hosts: issued, or the gateway host's Secret.
+  const ingressSecret = hosts?.gatewaySecret ?? hosts?.uiSecret;
+  const ingressTls = ingressEnabled && (a.clusterIssuer !== undefined || ingressSecret !== undefined);
   return {
     customer: { name: c.name },
     global,
@@ -113,13 +121,29 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
       enabled: ingressEnabled,
       className: input.ingressClass,
       annotations: { ...input.ingressAnnotations },
-      gatewayHost: c.domains.gateway ?? "",
-      uiHost: c.domains.ui ?? "",
+      gatewayHost: ingressEnabled ? hosts.gateway : "",
+      uiHost: ingressEnabled ? hosts.ui : "",
       tls: {
-        enabled: ingressEnabled && tls,
-        clusterIssuer: input.ingressAnnotations["cert-manager.io/cluster-issuer"] ?? "",
+        enabled: ingressTls,
+        ...(ingressTls && ingressSecret !== undefined ? { secretName: ingressSecret } : {}),
+        clusterIssuer: ingressTls && ingressSecret === undefined ? (a.clusterIssuer ?? "") : "",
       },
     },
+    httpRoute: routeEnabled
+      ? {
+          enabled: true,
+          gatewayClassName: a.gatewayClass,
+          gatewayHost: hosts.gateway,
+          uiHost: hosts.ui,
+          tls: {
+            gatewaySecretName: hosts.gatewaySecret ?? "",
+            uiSecretName: hosts.uiSecret ?? "",
+            clusterIssuer: a.clusterIssuer ?? "",
+            ...(a.acme ? { acme: { ...a.acme } } : {}),
+          },
+        }
+      : { enabled: false },
+    networkPolicy: { edgePeers: a.peers.map(networkPolicyPeer) },
     serviceMonitor: { enabled: input.monitoring },
     services: {
       gateway: scaled(true),

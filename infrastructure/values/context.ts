@@ -1,3 +1,4 @@
+import type { SharedUi } from "../../config/access";
 import { NodePoolPlacement, PoolName } from "../../clusters/types";
 import { Environment } from "../../config/settings";
 import { ComponentsSettings } from "../../config/components";
@@ -23,6 +24,10 @@ export interface ValuesContext {
   monitoring: boolean;
   /** This stack installs cert-manager (es1-cert-manager), so charts may ask it for certificates. */
   certManager: boolean;
+  /** The public URL of each shared UI that has a route (es1:access), for the links it builds. */
+  publicUrls?: Partial<Record<SharedUi, string>>;
+  /** cert-manager answers ACME HTTP-01 through Gateways (es1:access, gateway mode with ACME). */
+  certManagerGatewayApi?: boolean;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */

@@ -39,7 +39,8 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
       encryptionKey: keyRef("encryption-key"),
       nextauth: {
         secret: keyRef("nextauth-secret"),
-        url: `http://${endpoint("langfuse").host}:${endpoint("langfuse").port}`,
+        // Sign-in redirects go to the public URL when Langfuse has a route (es1:access).
+        url: ctx.publicUrls?.langfuse ?? `http://${endpoint("langfuse").host}:${endpoint("langfuse").port}`,
       },
       features: { telemetryEnabled: false, signUpDisabled: true },
       // Sign-up is off, so the first organisation and its admin are created at start (Langfuse's
@@ -139,6 +140,8 @@ export function certManagerValues(ctx: ValuesContext): JsonObject {
     startupapicheck: part("quay.io/jetstack/cert-manager-startupapicheck"),
     // The controller's certificate metrics feed the ES1 certificate alerts (infrastructure/observability).
     prometheus: { enabled: true, servicemonitor: { enabled: ctx.monitoring } },
+    // The gatewayHTTPRoute solver of ACME issuers (docs/access.md); needs the Gateway API CRDs first.
+    ...(ctx.certManagerGatewayApi ? { config: { enableGatewayAPI: true } } : {}),
   };
 }
 

@@ -90,7 +90,11 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
       admin: { existingSecret: SECRETS.grafanaAdmin, userKey: "admin-user", passwordKey: "admin-password" },
       testFramework: { enabled: false },
       // No usage reports or update checks: installs must work without internet access.
-      "grafana.ini": { analytics: { reporting_enabled: false, check_for_updates: false } },
+      "grafana.ini": {
+        analytics: { reporting_enabled: false, check_for_updates: false },
+        // Behind a route, Grafana's links and redirects use its public URL.
+        ...(ctx.publicUrls?.grafana ? { server: { root_url: ctx.publicUrls.grafana } } : {}),
+      },
       persistence: { enabled: true, type: "pvc", existingClaim: GRAFANA_CLAIM },
       // One ReadWriteOnce volume.
       deploymentStrategy: { type: "Recreate" },

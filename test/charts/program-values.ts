@@ -83,6 +83,15 @@ export function matrix(): Case[] {
       name: "customers, one leaving with its data",
       config: {
         customers: { beam: {}, nordlys: { enabled: false, purgeData: true }, rimbal: { enabled: false } },
+        access: { mode: "ingress" },
+      },
+    },
+    {
+      // Routed shared UIs: Grafana's root_url, Langfuse's NextAuth URL, cert-manager's Gateway API solver.
+      name: "gateway access with ACME",
+      config: {
+        cluster: { provider: "gke", project: "acme-es1", region: "europe-west1" },
+        access: { baseDomain: "es1.example.com", tls: { issuer: "acme", acmeEmail: "ops@example.com" } },
       },
     },
   );

@@ -112,6 +112,31 @@ check "cert-manager annotation and <fullname>-tls" bash -c \
   "helm template es1-platform $platform -f $vals/all-on.yaml --show-only templates/ingress.yaml |
    grep -q 'cert-manager.io/cluster-issuer: letsencrypt' &&
    helm template es1-platform $platform -f $vals/all-on.yaml --show-only templates/ingress.yaml | grep -q 'secretName: es1-platform-tls'"
+# Gateway API objects: lint and content only (the charts tier's API server has no Gateway API or
+# cert-manager CRDs; the e2e tier applies them).
+hr="helm template es1-platform $platform -f $vals/httproute.yaml"
+check "Gateway API: Gateway, routes, redirect, ACME Issuer (lint only)" lint_platform platform-httproute "$vals/httproute.yaml"
+check "Gateway API: HTTPS listener per host, routes on their listener and Service, 301 to https" bash -c \
+  "$hr --show-only templates/httproute.yaml >$out/hr.yaml &&
+   grep -q 'gatewayClassName: \"es1-envoy\"' $out/hr.yaml &&
+   [ \$(grep -c 'protocol: HTTPS' $out/hr.yaml) = 2 ] &&
+   grep -A3 'sectionName: https-gateway' $out/hr.yaml | grep -q 'api.beam.example.com' &&
+   grep -A3 'sectionName: https-manager-ui' $out/hr.yaml | grep -q 'app.beam.example.com' &&
+   grep -A1 'name: es1-platform-manager-ui$' $out/hr.yaml | grep -q 'port: 8080' &&
+   grep -q 'scheme: https' $out/hr.yaml && grep -q 'statusCode: 301' $out/hr.yaml &&
+   grep -q 'kind: Issuer' $out/hr.yaml && ! grep -q '^kind: Ingress' $out/hr.yaml"
+check "Gateway API: a ClusterIssuer's Certificate covers only hosts without a Secret of their own" bash -c \
+  "$hr --set httpRoute.tls.clusterIssuer=es1-ca --set httpRoute.tls.uiSecretName=beam-own \
+     --show-only templates/httproute.yaml >$out/hr-ca.yaml &&
+   ! grep -q 'kind: Issuer' $out/hr-ca.yaml && grep -q 'name: beam-own' $out/hr-ca.yaml &&
+   grep -A2 'dnsNames:' $out/hr-ca.yaml | grep -q api.beam.example.com &&
+   ! grep -A2 'dnsNames:' $out/hr-ca.yaml | grep -q app.beam.example.com"
+check "Gateway API: the gateway and UI admit the edge peers only" bash -c \
+  "$hr --show-only templates/networkpolicies.yaml | grep -A12 'policyTypes: \[Ingress\]' |
+     grep -A8 'from:' | grep -q 'kubernetes.io/metadata.name: es1-gateway' &&
+   ! $hr --show-only templates/networkpolicies.yaml | grep -q ingress-nginx"
+check "Gateway API: no Gateway API objects while httpRoute is off" bash -c \
+  "! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q 'gateway.networking.k8s.io'"
 check "egress 443 only with an online license" bash -c \
   "helm template es1-platform $platform -f $vals/license-online.yaml | grep -q 'name: es1-platform-license-online' &&
    ! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q 'port: 443'"
@@ -129,6 +154,8 @@ check "schema refuses a customer name that is not a DNS label" refused \
   helm template x "$platform" -f "$vals/all-on.yaml" --set customer.name=Beam_Co
 check "refuses a missing customer name" refused helm template x "$platform" -f "$vals/all-on.yaml" --set customer.name=
 check "refuses a missing license Secret" refused helm template x "$platform" -f "$vals/all-on.yaml" --set license.secretName=
+check "refuses httpRoute without a GatewayClass" refused helm template x "$platform" -f "$vals/httproute.yaml" --set httpRoute.gatewayClassName=
+check "refuses httpRoute without hosts" refused helm template x "$platform" -f "$vals/agents-off.yaml" --set httpRoute.enabled=true --set httpRoute.gatewayClassName=c
 check "refuses ingress without hosts" refused helm template x "$platform" -f "$vals/agents-off.yaml" --set ingress.enabled=true
 
 echo "upstream charts with the program's values"

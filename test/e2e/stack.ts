@@ -48,6 +48,8 @@ export async function openE2eStack(
     "es1:cluster.context": `kwok-${E2E_CLUSTER}`,
     // The real upstream archives, through the directory mirror an air-gapped site uses.
     "es1:airgap.charts": (await chartSource()).dir,
+    // Ingresses, as on the local stack, unless the test is about access (test/e2e/access.test.ts).
+    "es1:access.mode": "ingress",
     ...extraConfig,
   };
   await stack.setAllConfig(

@@ -113,7 +113,11 @@ export async function runProgram(
     opts.stack ?? "test",
     false,
   );
-  pulumi.runtime.setAllConfig(config, opts.secretKeys ?? []);
+  // Ingresses unless the test sets es1:access (the tests written before Gateway API expect them).
+  const withAccess = Object.keys(config).some((k) => k.startsWith("es1:access"))
+    ? config
+    : { ...config, "es1:access": JSON.stringify({ mode: "ingress" }) };
+  pulumi.runtime.setAllConfig(withAccess, opts.secretKeys ?? []);
   let outputs: StackOutputs;
   try {
     outputs = await es1(opts.record);

@@ -30,6 +30,8 @@ function license(
 }
 
 function settings(values: Record<string, unknown>, secretKeys: string[] = ["licenses"], cwd = PROJECT_ROOT) {
+  // Ingresses, as these tests were written for (test/unit/access.test.ts covers the gateway).
+  if (!("access" in values)) values = { ...values, access: { mode: "ingress" } };
   const src: SettingsSource = {
     keys: () => Object.keys(values),
     get: (k) => values[k],

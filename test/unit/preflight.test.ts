@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from "../../lib/paths";
 import {
   checkAccess,
   checkGpu,
+  checkGatewayClass,
   checkIngressClass,
   checkKubernetesVersion,
   checkOperator,
@@ -36,6 +37,8 @@ import { configSource } from "../../automation/preflight-run";
 import { SHARED_CHARTS } from "../../automation/chart-source";
 
 function settings(values: Record<string, unknown>): Settings {
+  // Ingresses unless a test says otherwise (the GatewayClass checks set es1:access).
+  if (!("access" in values)) values = { ...values, access: { mode: "ingress" } };
   return parseSettings(
     { keys: () => Object.keys(values), get: (k) => values[k], isSecret: () => false },
     { project: "es1-platform", stack: "test", cwd: PROJECT_ROOT },
@@ -288,6 +291,29 @@ describe("preflight: the checks", () => {
     );
     assert.strictEqual(fixed.status, "warn");
     assert.match(fixed.fix ?? "", /allowVolumeExpansion: true/);
+  });
+
+  it("GatewayClass: needed in gateway mode; present on the cluster, or created by the program", () => {
+    const gateway = (access: Record<string, unknown>) =>
+      preflightNeeds(
+        settings({
+          customers: { beam: {} },
+          access: { baseDomain: "es1.example.com", tls: { issuer: "ca", caSecret: "ca" }, ...access },
+        }),
+      );
+    const named = gateway({ gatewayClass: "istio", from: [{ cidr: "10.0.0.0/8" }] });
+    assert.strictEqual(named.ingressClass, undefined, "no Ingress in gateway mode");
+    assert.deepStrictEqual(named.gatewayClass?.routes.slice(0, 2), ["beam", "grafana"]);
+    const none = checkGatewayClass(kwok(), named);
+    assert.strictEqual(none.status, "fail");
+    assert.match(none.found, /no Gateway API on the cluster/);
+    const other = checkGatewayClass(kwok({ gatewayClasses: ["eg"] }), named);
+    assert.match(other.found, /no GatewayClass 'istio'; the cluster has: eg/);
+    assert.strictEqual(checkGatewayClass(kwok({ gatewayClasses: ["istio"] }), named).status, "pass");
+    const envoy = checkGatewayClass(kwok(), gateway({ installEnvoyGateway: true }));
+    assert.strictEqual(envoy.status, "pass");
+    assert.match(envoy.found, /created by the program, with the Gateway API CRDs/);
+    assert.strictEqual(checkGatewayClass(kwok(), preflightNeeds(settings({}))).status, "skip");
   });
 
   it("IngressClass: needed only when a customer has domains", () => {
