@@ -188,7 +188,11 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
     cluster,
     infrastructure.endpoints,
     (name) => infrastructure.customerAccess[name],
-    [infrastructure.releases.postgresql, infrastructure.releases.redis].flatMap((r) => r ?? []),
+    [
+      infrastructure.releases.postgresql,
+      infrastructure.restoredPostgresql,
+      infrastructure.releases.redis,
+    ].flatMap((r) => r ?? []),
   );
   const access = Object.entries(infrastructure.customerAccess);
   return {

@@ -5,6 +5,7 @@ import { NAMESPACE, parseSettings, Settings, SettingsSource } from "./settings";
 
 export * from "./airgap";
 export * from "./alerting";
+export * from "./backup";
 export * from "./errors";
 export * from "./cluster";
 export * from "./components";

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AirgapSettings, parseAirgap } from "./airgap";
 import { AlertingSettings, parseAlerting } from "./alerting";
+import { BackupSettings, parseBackup } from "./backup";
 import { ClusterSettings, parseCluster } from "./cluster";
 import { ComponentsSettings, parseComponents } from "./components";
 import { CustomerSettings, LicenseSettings, parseCustomers } from "./customers";
@@ -34,6 +35,8 @@ export interface Settings {
   components: ComponentsSettings;
   /** Alertmanager's receivers and routes (es1:alerting); unset: the chart's configuration. */
   alerting?: AlertingSettings;
+  /** Backups to the site's object store (es1:backup, docs/backup.md); unset: none. */
+  backup?: BackupSettings;
   /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
   customers: CustomerSettings[];
   licensing: LicenseSettings;
@@ -69,6 +72,7 @@ export const TOP_LEVEL_KEYS = [
   "infrastructureStack",
   "platformTimeoutSeconds",
   "alerting",
+  "backup",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -140,6 +144,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     customers.map((c) => c.name),
     (k) => src.isSecret(k),
   );
+  const backup = parseBackup(r, id.stack, environment, (k) => src.isSecret(k));
   const platformTimeoutSeconds = r.integer(
     "platformTimeoutSeconds",
     r.raw("platformTimeoutSeconds"),
@@ -153,7 +158,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
         "infrastructureStack",
         `${JSON.stringify(infrastructureStack)} is not a stack name such as org/es1-platform/gcp-prod`,
       );
-    for (const owned of ["components", "airgap", "secrets", "alerting"]) {
+    for (const owned of ["components", "airgap", "secrets", "alerting", "backup"]) {
       if (src.keys().some((k) => k.split(".")[0] === owned))
         r.fail(
           owned,
@@ -194,6 +199,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     licensing,
     platformTimeoutSeconds,
     ...(alerting ? { alerting } : {}),
+    ...(backup ? { backup } : {}),
     ...(infrastructureStack ? { infrastructureStack } : {}),
   };
 }

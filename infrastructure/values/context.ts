@@ -23,6 +23,13 @@ export interface ValuesContext {
   monitoring: boolean;
   /** This stack installs cert-manager (es1-cert-manager), so charts may ask it for certificates. */
   certManager: boolean;
+  /** PostgreSQL is backed up through the Barman Cloud plugin (es1:backup, infrastructure/backup.ts). */
+  postgresqlBackup: boolean;
+  /**
+   * The PostgreSQL cluster the applications and customers use: es1-postgresql, or the cluster
+   * es1:backup.postgresql.restore made (docs/backup.md).
+   */
+  postgresqlCluster: string;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */
