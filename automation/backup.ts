@@ -32,7 +32,7 @@ export interface BackupApi {
 /** A CloudNativePG Backup as the API returns it (the fields read here). */
 export interface CnpgBackup {
   metadata: { name: string; creationTimestamp?: string; labels?: Record<string, string> };
-  spec?: { method?: string };
+  spec?: { method?: string; cluster?: { name?: string } };
   status?: {
     phase?: string;
     startedAt?: string;
@@ -46,6 +46,8 @@ export interface CnpgBackup {
 /** One backup of one component, as `es1 backup` reports it. */
 export interface BackupEntry {
   component: BackupComponent;
+  /** The PostgreSQL cluster backed up (es1-postgresql, or a restored one). */
+  cluster: string;
   name: string;
   trigger: BackupTrigger | "manual";
   /** CloudNativePG's phase; `pending` until the operator has reconciled the Backup. */
@@ -76,6 +78,7 @@ export function backupEntry(b: CnpgBackup): BackupEntry {
   const s = b.status ?? {};
   return {
     component: "postgresql",
+    cluster: b.spec?.cluster?.name ?? labels["cnpg.io/cluster"] ?? POSTGRESQL_CLUSTER,
     name: b.metadata.name,
     trigger,
     phase: s.phase && s.phase !== "" ? s.phase : "pending",
@@ -89,15 +92,30 @@ export function backupEntry(b: CnpgBackup): BackupEntry {
 }
 
 /** A Backup's name: the cluster, why, and when (UTC), unique per second. */
-export function backupName(trigger: Exclude<BackupTrigger, "scheduled">, now: Date): string {
+export function backupName(
+  trigger: Exclude<BackupTrigger, "scheduled">,
+  now: Date,
+  cluster: string = POSTGRESQL_CLUSTER,
+): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15).toLowerCase();
-  return `${POSTGRESQL_CLUSTER}-${trigger}-${stamp}`;
+  return `${cluster}-${trigger}-${stamp}`;
+}
+
+/**
+ * The cluster the stack's consumers use, from `es1:backup` in stack config (JSON): a restored
+ * one once es1:backup.postgresql.restore names it, else es1-postgresql.
+ */
+export function activeCluster(backupConfig: unknown): string {
+  const config = backupConfig as { postgresql?: { restore?: { cluster?: unknown } } } | undefined;
+  const restored = config?.postgresql?.restore?.cluster;
+  return typeof restored === "string" && restored !== "" ? restored : POSTGRESQL_CLUSTER;
 }
 
 /** The Backup object es1 creates: a base backup through the plugin, into the stack's ObjectStore. */
 export function backupObject(
   name: string,
   trigger: Exclude<BackupTrigger, "scheduled">,
+  cluster: string = POSTGRESQL_CLUSTER,
 ): CnpgBackup & {
   apiVersion: string;
   kind: string;
@@ -108,10 +126,10 @@ export function backupObject(
     kind: "Backup",
     metadata: {
       name,
-      labels: { ...BACKUP_LABELS, "cnpg.io/cluster": POSTGRESQL_CLUSTER, [TRIGGER_LABEL]: trigger },
+      labels: { ...BACKUP_LABELS, "cnpg.io/cluster": cluster, [TRIGGER_LABEL]: trigger },
     },
     spec: {
-      cluster: { name: POSTGRESQL_CLUSTER },
+      cluster: { name: cluster },
       method: "plugin",
       pluginConfiguration: { name: BARMAN_PLUGIN },
     },
@@ -139,9 +157,9 @@ async function requireObjectStore(api: BackupApi): Promise<void> {
   }
 }
 
-/** Every Backup of the PostgreSQL cluster, newest first. */
+/** Every Backup of the stack's PostgreSQL clusters (the original and restored ones), newest first. */
 export async function listBackups(api: BackupApi): Promise<BackupEntry[]> {
-  const selector = encodeURIComponent(`cnpg.io/cluster=${POSTGRESQL_CLUSTER}`);
+  const selector = encodeURIComponent("cnpg.io/cluster");
   const list = await api.get<{ items?: CnpgBackup[] }>(`${BACKUPS}?labelSelector=${selector}`);
   return (list.items ?? [])
     .map(backupEntry)
@@ -150,6 +168,8 @@ export async function listBackups(api: BackupApi): Promise<BackupEntry[]> {
 
 export interface TakeBackupOptions {
   trigger: Exclude<BackupTrigger, "scheduled">;
+  /** The cluster to back up (default es1-postgresql; see activeCluster). */
+  cluster?: string;
   /** Return once created (phase pending) instead of waiting for completed or failed. */
   wait: boolean;
   timeoutSeconds: number;
@@ -168,8 +188,9 @@ export async function takeBackup(
   opts: TakeBackupOptions,
 ): Promise<{ entry: BackupEntry; outcome: BackupOutcome }> {
   await requireObjectStore(api);
-  const name = backupName(opts.trigger, (opts.now ?? (() => new Date()))());
-  const created = await api.post<CnpgBackup>(BACKUPS, backupObject(name, opts.trigger));
+  const cluster = opts.cluster ?? POSTGRESQL_CLUSTER;
+  const name = backupName(opts.trigger, (opts.now ?? (() => new Date()))(), cluster);
+  const created = await api.post<CnpgBackup>(BACKUPS, backupObject(name, opts.trigger, cluster));
   let entry = backupEntry(created);
   opts.onProgress?.(`created Backup ${name} (${entry.phase})`);
   if (!opts.wait) return { entry, outcome: "pending" };

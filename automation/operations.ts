@@ -27,7 +27,13 @@ import {
 } from "./report";
 import { ConfigSetting } from "./config-settings";
 import { configuredSecrets, dataKeyProblems } from "./guards";
-import { PRE_UPGRADE_TIMEOUT_SECONDS, preUpgradePolicy, riskyChanges, takeBackup } from "./backup";
+import {
+  activeCluster,
+  PRE_UPGRADE_TIMEOUT_SECONDS,
+  preUpgradePolicy,
+  riskyChanges,
+  takeBackup,
+} from "./backup";
 import { platformClusterClient } from "./kube";
 import { readState, revealed, StateResource } from "./state";
 import type { DeployedPlatform, DeployedRecord } from "../platform/deployed";
@@ -226,7 +232,8 @@ async function backupBeforeUpgrade(
   if (changes.length === 0) return {};
   const what = changes.map((c) => c.what);
   const say = (line: string) => opts.onOutput?.(`es1: pre-upgrade backup: ${line}\n`);
-  const policy = preUpgradePolicy(await structuredConfig(stack, "es1:backup"));
+  const backupConfig = await structuredConfig(stack, "es1:backup");
+  const policy = preUpgradePolicy(backupConfig);
   if (policy !== "take") {
     const skipped =
       policy === "skip"
@@ -242,6 +249,7 @@ async function backupBeforeUpgrade(
   const api = platformClusterClient(revealed(root?.outputs?.platformCluster));
   const { entry, outcome } = await takeBackup(api, {
     trigger: "pre-upgrade",
+    cluster: activeCluster(backupConfig),
     wait: true,
     timeoutSeconds: opts.preUpgradeBackupTimeoutSeconds ?? PRE_UPGRADE_TIMEOUT_SECONDS,
     ...(opts.signal ? { signal: opts.signal } : {}),

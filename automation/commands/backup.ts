@@ -96,7 +96,7 @@ function table(r: BackupReport): string {
   const head = `es1 ${r.operation} ${r.stack ?? ""}: ${r.status} (exit ${r.exitCode})\n`;
   const rows = r.backups.map(
     (b) =>
-      `  ${b.component.padEnd(11)} ${b.name.padEnd(48)} ${b.trigger.padEnd(11)} ${b.phase.padEnd(10)} ` +
+      `  ${b.component.padEnd(11)} ${b.cluster.padEnd(20)} ${b.name.padEnd(48)} ${b.trigger.padEnd(11)} ${b.phase.padEnd(10)} ` +
       `${b.startedAt ?? "-"} -> ${b.stoppedAt ?? "-"}  size ${b.sizeBytes ?? "not recorded"}` +
       `${b.error ? `  (${b.error})` : ""}\n`,
   );
@@ -149,8 +149,11 @@ export const backupCommand: Command = async (argv, io) => {
         errors: [],
       };
     } else {
+      const { structuredConfig } = await import("../operations");
       const { entry, outcome } = await backup.takeBackup(api, {
         trigger: "on-demand",
+        // After a restore: the cluster the consumers use.
+        cluster: backup.activeCluster(await structuredConfig(stack, "es1:backup")),
         wait: args.wait,
         timeoutSeconds: args.timeoutSeconds,
         ...(io.signal ? { signal: io.signal } : {}),

@@ -2,6 +2,7 @@
 // fake cluster that plays CloudNativePG's part: it writes the Backup's status.
 import * as assert from "assert";
 import {
+  activeCluster,
   BackupApi,
   backupName,
   BackupsNotConfigured,
@@ -106,6 +107,23 @@ describe("es1 backup now", () => {
       BackupsNotConfigured,
     );
     assert.strictEqual(none.created.length, 0);
+  });
+
+  it("after a restore, backs up the cluster the consumers use (es1:backup.postgresql.restore.cluster)", async () => {
+    assert.strictEqual(activeCluster(undefined), "es1-postgresql");
+    const config = { objectStore: {}, postgresql: { restore: { cluster: "es1-postgresql-r1" } } };
+    const { api, created } = fakeCluster({});
+    const r = await takeBackup(api, {
+      trigger: "on-demand",
+      cluster: activeCluster(config),
+      wait: false,
+      ...fast,
+    });
+    assert.strictEqual(r.entry.name, "es1-postgresql-r1-on-demand-20261201-101112");
+    assert.deepStrictEqual(
+      [r.entry.cluster, created[0].spec?.cluster],
+      ["es1-postgresql-r1", { name: "es1-postgresql-r1" }],
+    );
   });
 
   it("names backups by trigger and UTC second", () => {
