@@ -20,8 +20,16 @@ export function activePostgresqlCluster(backup: BackupSettings | undefined): str
 }
 /** The ObjectStore the cluster archives into and backs up to. */
 export const OBJECT_STORE = "es1-postgresql-backups";
-/** The ScheduledBackup of base backups. */
+/** The ScheduledBackup of base backups (its Pulumi name; the object is named after its cluster). */
 export const SCHEDULED_BACKUP = "es1-postgresql-scheduled";
+
+/**
+ * The ScheduledBackup's name for a cluster: CloudNativePG refuses to change a ScheduledBackup's
+ * cluster, so after a restore a new one (new name) replaces the original's.
+ */
+export function scheduledBackupName(cluster: string): string {
+  return `${cluster}-scheduled`;
+}
 /** The Secret holding the object store's access keys (keys as the cluster chart names them). */
 export const BACKUP_SECRET = {
   name: "es1-backup-object-store",
@@ -170,6 +178,8 @@ function backupResource(
   opts: pulumi.CustomResourceOptions,
   object: {
     name: string;
+    /** The object's name, when not the Pulumi name. */
+    objectName?: string;
     apiVersion: string;
     kind: string;
     labels?: Record<string, string>;
@@ -182,7 +192,7 @@ function backupResource(
       apiVersion: object.apiVersion,
       kind: object.kind,
       metadata: {
-        name: object.name,
+        name: object.objectName ?? object.name,
         namespace: args.namespace,
         labels: { ...BACKUP_LABELS, ...object.labels },
       },
@@ -212,6 +222,7 @@ export function scheduledBackup(
 ): k8s.apiextensions.CustomResource {
   return backupResource(args, opts, {
     name: SCHEDULED_BACKUP,
+    objectName: scheduledBackupName(activePostgresqlCluster(args.backup)),
     apiVersion: "postgresql.cnpg.io/v1",
     kind: "ScheduledBackup",
     labels: { "cnpg.io/cluster": activePostgresqlCluster(args.backup) },

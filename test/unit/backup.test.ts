@@ -318,6 +318,11 @@ describe("PostgreSQL restore (es1:backup.postgresql.restore)", () => {
       spec: { cluster: unknown };
     };
     assert.deepStrictEqual(scheduled.spec.cluster, { name: "es1-postgresql-r1" });
+    // CloudNativePG refuses a new cluster on a ScheduledBackup: a new object replaces it.
+    assert.strictEqual(
+      (scheduled as { metadata?: { name?: string } }).metadata?.name,
+      "es1-postgresql-r1-scheduled",
+    );
     const policy = run.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "es1-postgresql-clients")
       .inputs as {
       spec: { podSelector: unknown };
