@@ -287,7 +287,10 @@ describe("backups: PostgreSQL through the Barman Cloud plugin on the local clust
     assert.deepStrictEqual(restored.spec.externalClusters, [
       {
         name: "pluginRecoveryCluster",
+        // enabled and isWALArchiver: the CRD's defaults.
         plugin: {
+          enabled: true,
+          isWALArchiver: false,
           name: "barman-cloud.cloudnative-pg.io",
           parameters: { barmanObjectName: "es1-postgresql-r1-recovery", serverName: "es1-postgresql" },
         },
