@@ -10,6 +10,11 @@ function stack(command: StackCommand): Command {
 }
 
 const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = {
+  backup: {
+    summary:
+      "take an on-demand backup of a deployed stack and wait for it, or list its backups (docs/backup.md)",
+    run: async (argv, io) => (await import("./commands/backup")).backupCommand(argv, io),
+  },
   charts: {
     summary: "pull the pinned charts into a mirror directory, push one to an OCI registry (docs/airgap.md)",
     run: async (argv, io) => (await import("./commands/charts")).chartsCommand(argv, io),
@@ -38,6 +43,11 @@ const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = 
   rollout: {
     summary: "move customers to a platform version in waves, checking each is Ready",
     run: async (argv, io) => (await import("./commands/rollout")).rolloutCommand(argv, io),
+  },
+  restore: {
+    summary:
+      "restore PostgreSQL from backup into a new cluster and switch every consumer to it (docs/backup.md)",
+    run: async (argv, io) => (await import("./commands/restore")).restoreCommand(argv, io),
   },
   secrets: {
     summary:
@@ -75,7 +85,17 @@ if (require.main === module) {
   // signal ends the process at once.
   const abort = new AbortController();
   let signals = 0;
-  const stackCommands = ["preview", "up", "refresh", "destroy", "outputs", "render", "secrets", "rollout"];
+  const stackCommands = [
+    "preview",
+    "up",
+    "refresh",
+    "destroy",
+    "outputs",
+    "render",
+    "secrets",
+    "rollout",
+    "backup",
+  ];
   for (const sig of stackCommands.includes(process.argv[2] ?? "") ? (["SIGINT", "SIGTERM"] as const) : []) {
     process.on(sig, () => {
       if (++signals > 1) process.exit(130);

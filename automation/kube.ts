@@ -239,6 +239,11 @@ export class KubeClient implements KubeReader {
     return this.call<T>((a) => kubeGet<T>(a, apiPath));
   }
 
+  /** Creates an object (POST of its JSON). */
+  post<T>(apiPath: string, json: unknown): Promise<T> {
+    return this.call<T>((a) => kubeRequest<T>(a, "POST", apiPath, { contentType: "application/json", json }));
+  }
+
   /** A strategic merge patch (what `kubectl patch` sends by default). */
   patch<T>(apiPath: string, json: unknown): Promise<T> {
     return this.call<T>((a) =>

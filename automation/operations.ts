@@ -27,6 +27,14 @@ import {
 } from "./report";
 import { ConfigSetting } from "./config-settings";
 import { configuredSecrets, dataKeyProblems } from "./guards";
+import {
+  activeCluster,
+  PRE_UPGRADE_TIMEOUT_SECONDS,
+  preUpgradePolicy,
+  riskyChanges,
+  takeBackup,
+} from "./backup";
+import { platformClusterClient } from "./kube";
 import { readState, revealed, StateResource } from "./state";
 import type { DeployedPlatform, DeployedRecord } from "../platform/deployed";
 import { PLATFORM_CHILDREN } from "../platform/values";
@@ -49,6 +57,8 @@ export interface RunOptions {
   targets?: string[];
   /** Let a customer's platform version go below the deployed one (`--allow-downgrade`). */
   allowDowngrade?: boolean;
+  /** How long `up` waits for its pre-upgrade backup (default PRE_UPGRADE_TIMEOUT_SECONDS). */
+  preUpgradeBackupTimeoutSeconds?: number;
 }
 
 /** A config value that is a list or an object (the CLI hands those over as JSON), else undefined. */
@@ -195,13 +205,65 @@ async function preflight(
   stack: Stack,
   operation: StackOperation,
   opts: RunOptions,
-): Promise<{ problems: string[]; record?: DeployedRecord }> {
-  if (operation !== "preview" && operation !== "up") return { problems: [] };
+): Promise<{ problems: string[]; record?: DeployedRecord; resources: StateResource[] }> {
+  if (operation !== "preview" && operation !== "up") return { problems: [], resources: [] };
   const resources = await readState(stack);
   const record = deployedRecord(resources, opts.allowDowngrade === true);
-  if (resources.length === 0) return { problems: [], record };
+  if (resources.length === 0) return { problems: [], record, resources };
   const problems = dataKeyProblems(configuredSecrets(await stack.getAllConfig()), resources, stack.name);
-  return { problems, record };
+  return { problems, record, resources };
+}
+
+type PreUpgrade = NonNullable<OperationReport["preUpgradeBackup"]>;
+
+/**
+ * Before an `up` that changes a stateful component's chart or major version: an on-demand
+ * PostgreSQL backup, waited for (docs/backup.md). Returns what was done, and an error when the
+ * backup did not complete (the run must then change nothing).
+ */
+async function backupBeforeUpgrade(
+  stack: Stack,
+  resources: readonly StateResource[],
+  opts: RunOptions,
+): Promise<{ done?: PreUpgrade; error?: string }> {
+  // A run limited to customers or URNs (es1 rollout's waves) leaves the shared releases alone.
+  if ((opts.customers ?? []).length > 0 || (opts.targets ?? []).length > 0) return {};
+  const changes = riskyChanges(resources);
+  if (changes.length === 0) return {};
+  const what = changes.map((c) => c.what);
+  const say = (line: string) => opts.onOutput?.(`es1: pre-upgrade backup: ${line}\n`);
+  const backupConfig = await structuredConfig(stack, "es1:backup");
+  const policy = preUpgradePolicy(backupConfig);
+  if (policy !== "take") {
+    const skipped =
+      policy === "skip"
+        ? "es1:backup.beforeUpgrade is false"
+        : "es1:backup is not set: this stack has no backups";
+    say(`${what.join(", ")}: no backup taken (${skipped})`);
+    return { done: { changes: what, skipped } };
+  }
+  say(`${what.join(", ")}: backing PostgreSQL up first`);
+  if (changes.some((c) => c.component !== "postgresql"))
+    say("Valkey and ClickHouse keep their data on volumes this installer does not back up yet");
+  const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const api = platformClusterClient(revealed(root?.outputs?.platformCluster));
+  const { entry, outcome } = await takeBackup(api, {
+    trigger: "pre-upgrade",
+    cluster: activeCluster(backupConfig),
+    wait: true,
+    timeoutSeconds: opts.preUpgradeBackupTimeoutSeconds ?? PRE_UPGRADE_TIMEOUT_SECONDS,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onProgress: say,
+  });
+  const done: PreUpgrade = { changes: what, backup: entry.name, phase: entry.phase };
+  if (outcome === "completed") return { done };
+  return {
+    done,
+    error:
+      `the backup before this upgrade (${what.join(", ")}) did not complete: Backup ${entry.name} is ` +
+      `${entry.phase}${entry.error ? ` (${entry.error})` : ""}; nothing was changed. Fix the backup ` +
+      "(docs/backup.md) and run es1 up again",
+  };
 }
 
 /** The deployed customers as the stack resource's `customers` output recorded them. */
@@ -265,6 +327,7 @@ export async function runOperation(
   const start = Date.now();
   let thrown: unknown;
   let summary: OpMap = {};
+  let preUpgradeBackup: PreUpgrade | undefined;
   try {
     const checked = await preflight(stack, operation, opts);
     if (checked.problems.length > 0) return await refusedReport(stack, operation, checked.problems, start);
@@ -281,6 +344,12 @@ export async function runOperation(
         break;
       }
       case "up": {
+        const pre = await backupBeforeUpgrade(stack, checked.resources, opts);
+        preUpgradeBackup = pre.done;
+        if (pre.error !== undefined) {
+          const refused = await refusedReport(stack, operation, [pre.error], start);
+          return { ...refused, exitCode: EXIT_FAILED, ...(pre.done ? { preUpgradeBackup: pre.done } : {}) };
+        }
         const r = await stack.up({ ...common, program });
         summary = r.summary.resourceChanges ?? {};
         break;
@@ -341,6 +410,7 @@ export async function runOperation(
     failed: collector.failed(),
     errors,
     ...(held.length > 0 ? { customersHeld: held } : {}),
+    ...(preUpgradeBackup ? { preUpgradeBackup } : {}),
   };
 }
 

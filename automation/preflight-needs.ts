@@ -7,7 +7,7 @@ import { NODE_POOLS, NodePoolPlacement, PoolName } from "../clusters/types";
 import type { Settings } from "../config";
 import { CATALOG, ReleaseKey, releaseName } from "../infrastructure/catalog";
 import { INFRASTRUCTURE_NAMESPACE, NODE_EXPORTER_NAMESPACE } from "../infrastructure/layout";
-import { plannedReleases, valuesContext } from "../infrastructure";
+import { backsUpPostgresql, plannedReleases, valuesContext } from "../infrastructure";
 import { parseQuantity } from "../lib/quantity";
 import { customerObjects } from "../platform/values";
 import { PLATFORM_SIZING } from "../platform/sizing";
@@ -87,7 +87,7 @@ export interface PreflightNeeds {
  * to the chart archives.
  */
 export const OPERATOR_CRDS: Record<
-  "postgresql-operator" | "monitoring-crds" | "cert-manager" | "clickhouse-operator",
+  "postgresql-operator" | "postgresql-backup" | "monitoring-crds" | "cert-manager" | "clickhouse-operator",
   readonly string[]
 > = {
   "postgresql-operator": [
@@ -103,6 +103,7 @@ export const OPERATOR_CRDS: Record<
     "scheduledbackups.postgresql.cnpg.io",
     "subscriptions.postgresql.cnpg.io",
   ],
+  "postgresql-backup": ["objectstores.barmancloud.cnpg.io"],
   "monitoring-crds": [
     "alertmanagerconfigs.monitoring.coreos.com",
     "alertmanagers.monitoring.coreos.com",
@@ -128,6 +129,7 @@ export const OPERATOR_CRDS: Record<
 
 const OPERATOR_NAMES: Record<keyof typeof OPERATOR_CRDS, string> = {
   "postgresql-operator": "CloudNativePG",
+  "postgresql-backup": "Barman Cloud plugin",
   "monitoring-crds": "Prometheus Operator",
   "cert-manager": "cert-manager",
   "clickhouse-operator": "ClickHouse operator",
@@ -301,10 +303,11 @@ export function preflightNeeds(settings: Settings): PreflightNeeds {
           setting,
         });
       else if (
-        settings.components.langfuse.enabled &&
-        (key === "cert-manager" || key === "clickhouse-operator")
+        (settings.components.langfuse.enabled && (key === "cert-manager" || key === "clickhouse-operator")) ||
+        (key === "cert-manager" && backsUpPostgresql(settings))
       )
-        // Langfuse on without installOperators: its ClickHouse needs both operators from the cluster.
+        // Langfuse on without installOperators: its ClickHouse needs both operators from the cluster;
+        // so does the PostgreSQL backup plugin need cert-manager.
         operators.push({
           name: OPERATOR_NAMES[key],
           mode: "present",

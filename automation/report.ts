@@ -70,6 +70,11 @@ export interface OperationReport {
    * `not-deployed` ones were never deployed and are not (exit 5 when any, see docs/licensing.md).
    */
   customersHeld?: HeldCustomer[];
+  /**
+   * `up` only: the backup taken before a risky upgrade (docs/backup.md), with what made the
+   * upgrade risky; absent when the run changed no stateful component's chart or major version.
+   */
+  preUpgradeBackup?: { changes: string[]; backup?: string; phase?: string; skipped?: string };
 }
 
 export interface HeldCustomer {

@@ -6,6 +6,7 @@ import { readStackSettings, storedInPlainText } from "./stored";
 
 export * from "./airgap";
 export * from "./alerting";
+export * from "./backup";
 export * from "./errors";
 export * from "./cluster";
 export * from "./components";

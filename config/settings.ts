@@ -3,6 +3,7 @@ import { planAccess } from "../access/plan";
 import { AccessSettings, parseAccess } from "./access";
 import { AirgapSettings, parseAirgap } from "./airgap";
 import { AlertingSettings, parseAlerting } from "./alerting";
+import { BackupSettings, parseBackup } from "./backup";
 import { ClusterSettings, parseCluster } from "./cluster";
 import { ComponentsSettings, parseComponents } from "./components";
 import { CustomerSettings, LicenseSettings, parseCustomers } from "./customers";
@@ -41,6 +42,8 @@ export interface Settings {
   access: AccessSettings;
   /** Alertmanager's receivers and routes (es1:alerting); unset: the chart's configuration. */
   alerting?: AlertingSettings;
+  /** Backups to the site's object store (es1:backup, docs/backup.md); unset: none. */
+  backup?: BackupSettings;
   /** The customers of this stack (es1:customers), each merged from customers/<name>.yaml. */
   customers: CustomerSettings[];
   licensing: LicenseSettings;
@@ -78,6 +81,7 @@ export const TOP_LEVEL_KEYS = [
   "alerting",
   "network",
   "access",
+  "backup",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -178,6 +182,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     });
     for (const [key, problem] of problems) r.fail(key, problem);
   }
+  const backup = parseBackup(r, id.stack, environment, (k) => src.isSecret(k));
   const platformTimeoutSeconds = r.integer(
     "platformTimeoutSeconds",
     r.raw("platformTimeoutSeconds"),
@@ -191,7 +196,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
         "infrastructureStack",
         `${JSON.stringify(infrastructureStack)} is not a stack name such as org/es1-platform/gcp-prod`,
       );
-    for (const owned of ["components", "airgap", "secrets", "alerting", "network"]) {
+    for (const owned of ["components", "airgap", "secrets", "alerting", "network", "backup"]) {
       if (src.keys().some((k) => k.split(".")[0] === owned))
         r.fail(
           owned,
@@ -234,6 +239,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     access,
     platformTimeoutSeconds,
     ...(alerting ? { alerting } : {}),
+    ...(backup ? { backup } : {}),
     ...(infrastructureStack ? { infrastructureStack } : {}),
   };
 }

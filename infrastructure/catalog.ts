@@ -7,6 +7,7 @@ import { resolveChart, ResolvedChart, UpstreamChart } from "../lib/charts";
 /** The Helm Releases of es1-infrastructure. A component may need more than one. */
 export const RELEASES = [
   "postgresql-operator",
+  "postgresql-backup",
   "postgresql",
   "redis",
   "monitoring-crds",
@@ -47,6 +48,12 @@ export const CATALOG: Record<ReleaseKey, CatalogEntry> = {
   "postgresql-operator": {
     component: "postgresql",
     chart: { chart: "cloudnative-pg", repo: CNPG, version: "0.29.0" },
+    timeoutSeconds: 300,
+  },
+  "postgresql-backup": {
+    component: "postgresql",
+    // CloudNativePG's Barman Cloud plugin: WAL archiving and base backups (docs/backup.md).
+    chart: { chart: "plugin-barman-cloud", repo: CNPG, version: "0.7.0" },
     timeoutSeconds: 300,
   },
   postgresql: {

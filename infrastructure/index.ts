@@ -15,12 +15,20 @@ import {
   endpoint,
   INFRASTRUCTURE_NAMESPACE,
   NODE_EXPORTER_NAMESPACE,
+  postgresqlEndpoint,
   SECRETS,
   ServiceEndpoint,
   ServiceName,
   SERVICES,
 } from "./layout";
 import { networkPolicies, nodeExporterPolicies } from "./network";
+import {
+  activePostgresqlCluster,
+  backupSecret,
+  objectStore,
+  postgresqlRestoreValues,
+  scheduledBackup,
+} from "./backup";
 import { Observability } from "./observability";
 import { ALERTMANAGER_CONFIG_SECRET, alertmanagerConfigSecret } from "./observability/alerting";
 import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
@@ -99,7 +107,9 @@ const STATEFUL: ReadonlySet<ReleaseKey> = new Set<ReleaseKey>([
 /** What each release waits for besides the namespace and its own component's Secrets and volumes. */
 const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   "postgresql-operator": ["monitoring-crds"],
-  postgresql: ["postgresql-operator", "monitoring-crds"],
+  // The plugin's certificates come from cert-manager; CloudNativePG finds it next to the operator.
+  "postgresql-backup": ["postgresql-operator", "cert-manager"],
+  postgresql: ["postgresql-operator", "postgresql-backup", "monitoring-crds"],
   redis: ["monitoring-crds"],
   "monitoring-crds": [],
   // With cert-manager in the stack, the webhook certificates come from it (values/monitoring.ts).
@@ -133,14 +143,23 @@ export function installOrder(keys: readonly ReleaseKey[]): ReleaseKey[] {
   return out;
 }
 
+/** Whether PostgreSQL is backed up (es1:backup set and PostgreSQL on). */
+export function backsUpPostgresql(settings: Pick<Settings, "backup" | "components">): boolean {
+  return settings.backup !== undefined && settings.components.postgresql.enabled;
+}
+
 /** The releases a stack's settings switch on, in install order. */
 export function plannedReleases(settings: Settings): ReleaseKey[] {
   const c = settings.components;
   return installOrder(
     RELEASES.filter((key) => {
       const entry = CATALOG[key];
+      // cert-manager serves Langfuse's ClickHouse operator and the PostgreSQL backup plugin.
+      if (key === "cert-manager")
+        return c.langfuse.installOperators && (c.langfuse.enabled || backsUpPostgresql(settings));
       if (!c[entry.component].enabled) return false;
-      if (key === "cert-manager" || key === "clickhouse-operator") return c.langfuse.installOperators;
+      if (key === "clickhouse-operator") return c.langfuse.installOperators;
+      if (key === "postgresql-backup") return backsUpPostgresql(settings);
       return true;
     }).concat(
       // cert-manager is shared: es1:access certificates need it with Langfuse off too.
@@ -196,6 +215,8 @@ export function valuesContext(
       settings.access.mode === "gateway" &&
       settings.access.tls.issuer === "acme" &&
       accessNeedsCertManager(settings),
+    postgresqlBackup: backsUpPostgresql(settings),
+    postgresqlCluster: activePostgresqlCluster(settings.backup),
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
@@ -224,6 +245,8 @@ export function infrastructureEndpoints(settings: Settings): InfrastructureEndpo
   for (const name of Object.keys(SERVICES) as ServiceName[]) {
     if (on(SERVICES[name].component)) services[name] = endpoint(name);
   }
+  // After a restore, consumers (customer-only stacks too) use the restored cluster.
+  if (services.postgresql) services.postgresql = postgresqlEndpoint(activePostgresqlCluster(settings.backup));
   return {
     namespace: INFRASTRUCTURE_NAMESPACE,
     services,
@@ -256,6 +279,8 @@ export class Infrastructure extends pulumi.ComponentResource {
   readonly nodeExporterNamespace?: k8s.core.v1.Namespace;
   /** Every Release, by catalog key, for dependents (customer platforms) to wait on. */
   readonly releases: Partial<Record<ReleaseKey, k8s.helm.v3.Release>> = {};
+  /** The cluster restored from backup (es1:backup.postgresql.restore), which consumers use. */
+  restoredPostgresql?: k8s.helm.v3.Release;
   /** How each customer reaches its database and its Valkey keys (passwords are secrets). */
   readonly customerAccess: Record<string, CustomerAccess> = {};
 
@@ -387,7 +412,7 @@ export class Infrastructure extends pulumi.ComponentResource {
         databasePassword: credential(`customer-${c.name}-database-password`, undefined, { parent: this }),
         redisPassword: credential(`customer-${c.name}-redis-password`, undefined, { parent: this }),
       };
-      const pg = endpoint("postgresql");
+      const pg = postgresqlEndpoint(ctx.postgresqlCluster);
       const redis = endpoint("redis");
       this.customerAccess[c.name] = {
         database: {
@@ -407,7 +432,14 @@ export class Infrastructure extends pulumi.ComponentResource {
       };
     }
 
-    for (const plan of secretPlans(on, databaseUsers(ctx), redisUsers(ctx), creds, customerCreds)) {
+    for (const plan of secretPlans(
+      on,
+      databaseUsers(ctx),
+      redisUsers(ctx),
+      creds,
+      customerCreds,
+      postgresqlEndpoint(ctx.postgresqlCluster),
+    )) {
       const secret = new k8s.core.v1.Secret(
         plan.name,
         {
@@ -476,6 +508,17 @@ export class Infrastructure extends pulumi.ComponentResource {
       (volumes[v.owner] ??= []).push(claim);
     }
 
+    // es1:backup: the object store's keys, for the PostgreSQL backup plugin's ObjectStore.
+    const backup = ctx.postgresqlBackup && settings.backup ? settings.backup : undefined;
+    const backupArgs = backup ? { backup, namespace, provider: cluster.provider } : undefined;
+    if (backupArgs)
+      (ownSecrets.postgresql ??= []).push(
+        backupSecret(backupArgs, { parent: partOf("postgresql"), dependsOn: [this.namespace] }),
+      );
+    // Objects of a component that must exist before one of its releases: the ObjectStore the
+    // Cluster archives into is made once the plugin's release brought its CRD.
+    const before: Partial<Record<ReleaseKey, pulumi.Resource[]>> = {};
+
     for (const key of plannedReleases(settings)) {
       const entry = CATALOG[key];
       if (entry.minHelm && versionBelow(PROVIDER_HELM_VERSION, entry.minHelm)) {
@@ -485,7 +528,12 @@ export class Infrastructure extends pulumi.ComponentResource {
           this,
         );
       }
-      const after = [...AFTER[key].flatMap((k) => this.releases[k] ?? []), ...(args.waitFor?.[key] ?? [])];
+      const after = [
+        ...AFTER[key].flatMap((k) => this.releases[k] ?? []),
+        // The restored cluster's consumers wait for it as for the original.
+        ...(AFTER[key].includes("postgresql") && this.restoredPostgresql ? [this.restoredPostgresql] : []),
+        ...(args.waitFor?.[key] ?? []),
+      ];
       const dependsOn: pulumi.Resource[] = [
         this.namespace,
         ...(key === "monitoring" && this.nodeExporterNamespace ? [this.nodeExporterNamespace] : []),
@@ -494,6 +542,7 @@ export class Infrastructure extends pulumi.ComponentResource {
         ...(ownSecrets[entry.component] ?? []),
         ...(volumes[entry.component] ?? []),
         ...(key === "postgresql" ? roleSecrets : []),
+        ...(before[key] ?? []),
       ];
       this.releases[key] = helmRelease(
         {
@@ -506,6 +555,36 @@ export class Infrastructure extends pulumi.ComponentResource {
         },
         { parent: partOf(entry.component), dependsOn, protect: isProtected(key, settings) },
       );
+      if (key === "postgresql-backup" && backupArgs)
+        before.postgresql = [
+          objectStore(backupArgs, {
+            parent: partOf("postgresql"),
+            dependsOn: [this.releases[key], ...(ownSecrets.postgresql ?? [])],
+          }),
+        ];
+      if (key === "postgresql" && backupArgs) {
+        const pgRelease = this.releases[key];
+        // es1:backup.postgresql.restore: a new cluster from the object store, beside the original.
+        const restore = backupArgs.backup.postgresql.restore;
+        const restored = restore
+          ? helmRelease(
+              {
+                name: restore.cluster,
+                namespace,
+                chart: chartOf(charts, "postgresql"),
+                values: postgresqlRestoreValues(VALUES.postgresql(ctx), backupArgs.backup, restore),
+                timeoutSeconds: entry.timeoutSeconds,
+                provider: cluster.provider,
+              },
+              { parent: partOf("postgresql"), dependsOn, protect: isProtected(key, settings) },
+            )
+          : undefined;
+        if (restored) this.restoredPostgresql = restored;
+        scheduledBackup(backupArgs, {
+          parent: partOf("postgresql"),
+          dependsOn: [pgRelease, ...(restored ? [restored] : [])],
+        });
+      }
     }
 
     // The Airflow chart has no ServiceMonitor of its own; Prometheus finds its StatsD exporter
@@ -528,6 +607,7 @@ export class Infrastructure extends pulumi.ComponentResource {
           namespace,
           provider: cluster.provider,
           licenseWarningDays: settings.licensing.warnWithinDays,
+          ...(backup ? { backupIntervalSeconds: backup.postgresql.intervalSeconds } : {}),
           dependsOn: [
             this.namespace,
             ...(["monitoring-crds", "monitoring"] as const).flatMap((k) => this.releases[k] ?? []),

@@ -90,3 +90,11 @@ export function serviceHost(service: string): string {
 export function endpoint(name: ServiceName): ServiceEndpoint {
   return { host: serviceHost(SERVICES[name].service), port: SERVICES[name].port };
 }
+
+/**
+ * The read-write Service of a CloudNativePG cluster of the stack: `es1-postgresql` (the
+ * `postgresql` endpoint), or a cluster restored from backup that the consumers were switched to.
+ */
+export function postgresqlEndpoint(cluster: string): ServiceEndpoint {
+  return { host: serviceHost(`${cluster}-rw`), port: SERVICES.postgresql.port };
+}

@@ -40,7 +40,16 @@ export const GROUPS = {
     component: "postgresql",
     pods: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } },
   },
-  postgresql: { component: "postgresql", pods: { matchLabels: { "cnpg.io/cluster": "es1-postgresql" } } },
+  // The Barman Cloud plugin (es1:backup; release es1-postgresql-backup): no pods without backups.
+  barmanCloud: {
+    component: "postgresql",
+    pods: { matchLabels: { "app.kubernetes.io/name": "plugin-barman-cloud" } },
+  },
+  // Every CloudNativePG instance here: es1-postgresql and, after es1 restore, the cluster it made.
+  postgresql: {
+    component: "postgresql",
+    pods: { matchExpressions: [{ key: "cnpg.io/cluster", operator: "Exists" }] },
+  },
   // The cluster chart's `helm test` Job (database-ping-test).
   postgresqlTest: {
     component: "postgresql",
@@ -194,6 +203,13 @@ function allFlows(): Flow[] {
   );
   add([g("cnpgOperator"), g("postgresql")], API, [], "CloudNativePG reconciles through the API");
   add(API, g("cnpgOperator"), tcp(9443), "admission webhooks of CloudNativePG");
+  add(
+    g("cnpgOperator"),
+    g("barmanCloud"),
+    tcp(9090),
+    "the operator calls the Barman Cloud plugin (es1:backup)",
+  );
+  add(g("barmanCloud"), API, [], "the Barman Cloud plugin reconciles its ObjectStores");
   // Valkey.
   add([g("airflow"), g("n8n"), g("langfuse"), PLATFORMS], g("valkey"), tcp(6379), "queues and caches");
   // Monitoring: Prometheus scrapes, Grafana queries, Alertmanager receives.

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecretName } from "../config/credentials";
 import { ComponentName } from "../config/sizing";
-import { customerDatabase, DatabaseUser, endpoint, RedisUser, SECRETS } from "./layout";
+import { customerDatabase, DatabaseUser, endpoint, RedisUser, SECRETS, ServiceEndpoint } from "./layout";
 import { REDIS_DATABASES } from "./values/redis";
 
 /** A customer's generated passwords for its database role and its Valkey user. */
@@ -49,8 +49,12 @@ function urlPart(s: pulumi.Output<string>): pulumi.Output<string> {
   return s.apply(encodeURIComponent);
 }
 
-function postgresUrl(scheme: string, user: DatabaseUser, creds: Credentials): pulumi.Output<string> {
-  const pg = endpoint("postgresql");
+function postgresUrl(
+  scheme: string,
+  user: DatabaseUser,
+  creds: Credentials,
+  pg: ServiceEndpoint,
+): pulumi.Output<string> {
   return pulumi.secret(
     pulumi.interpolate`${scheme}://${user}:${urlPart(need(creds, DB_PASSWORD[user]))}@${pg.host}:${pg.port}/${user}`,
   );
@@ -66,6 +70,8 @@ export function secretPlans(
   redisUsers: RedisUser[],
   creds: Credentials,
   customers: Record<string, CustomerCredentials> = {},
+  /** The PostgreSQL the applications use (a restored cluster once switched to). */
+  postgresql: ServiceEndpoint = endpoint("postgresql"),
 ): SecretPlan[] {
   const plans: SecretPlan[] = [];
   const basicAuth = "kubernetes.io/basic-auth";
@@ -123,7 +129,7 @@ export function secretPlans(
       {
         owner: "airflow",
         name: SECRETS.airflowMetadata,
-        data: { connection: postgresUrl("postgresql", "airflow", creds) },
+        data: { connection: postgresUrl("postgresql", "airflow", creds, postgresql) },
       },
       {
         owner: "airflow",
@@ -166,7 +172,7 @@ export function secretPlans(
       {
         owner: "langflow",
         name: SECRETS.langflowDatabase,
-        data: { "database-url": postgresUrl("postgresql", "langflow", creds) },
+        data: { "database-url": postgresUrl("postgresql", "langflow", creds, postgresql) },
       },
     );
   }

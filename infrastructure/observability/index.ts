@@ -20,6 +20,8 @@ export interface ObservabilityArgs {
   provider: k8s.Provider;
   /** es1:licenseWarningDays: the license alert's window. */
   licenseWarningDays: number;
+  /** Longest interval of the PostgreSQL backup schedule, when backups are on (the backup alert). */
+  backupIntervalSeconds?: number;
   /** The Prometheus Operator CRDs (PrometheusRule) and the monitoring release. */
   dependsOn: pulumi.Resource[];
 }
@@ -49,7 +51,14 @@ export class Observability extends pulumi.ComponentResource {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
         metadata: { name: ALERTS_RULE_NAME, namespace: args.namespace, labels },
-        spec: { groups: alertRules({ licenseWarningDays: args.licenseWarningDays }) },
+        spec: {
+          groups: alertRules({
+            licenseWarningDays: args.licenseWarningDays,
+            ...(args.backupIntervalSeconds !== undefined
+              ? { backupIntervalSeconds: args.backupIntervalSeconds }
+              : {}),
+          }),
+        },
       },
       childOpts,
     );

@@ -21,6 +21,14 @@ export const GATEWAY_METRICS = {
   duration: "http_server_duration",
 } as const;
 
+/**
+ * CloudNativePG's Barman Cloud plugin, through the instance manager's exporter (the Cluster's
+ * PodMonitor): plugin-barman-cloud docs, "Observability". Gauges in Unix seconds.
+ */
+export const BACKUP_METRICS = {
+  lastAvailable: "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
+} as const;
+
 /** The job (Service name) Prometheus gives the gateway's targets: the platform chart's gateway Service. */
 export const GATEWAY_JOB = "es1-platform-gateway";
 
@@ -39,6 +47,7 @@ export const OTHER_EXPOSED_METRICS: Record<string, readonly string[]> = {
     "certmanager_certificate_ready_status",
   ],
   "Prometheus (rule evaluation)": ["ALERTS"],
+  "Barman Cloud plugin (PostgreSQL instances, with es1:backup)": [BACKUP_METRICS.lastAvailable],
   // Its pod metrics (docs/metrics/workload/pod-metrics.md); the chart's rules read waiting reasons instead.
   "kube-state-metrics": ["kube_pod_container_status_restarts_total"],
 };

@@ -3,7 +3,13 @@
 // alert carries `severity` (critical | warning), `component` or `customer` for routing
 // (es1:alerting), and a runbook in docs/operations.md.
 import { INFRASTRUCTURE_NAMESPACE } from "../layout";
-import { CUSTOMER_NAMESPACES, GATEWAY_JOB, GATEWAY_METRICS, LICENSE_METRICS } from "./metrics";
+import {
+  BACKUP_METRICS,
+  CUSTOMER_NAMESPACES,
+  GATEWAY_JOB,
+  GATEWAY_METRICS,
+  LICENSE_METRICS,
+} from "./metrics";
 
 export interface AlertRule {
   alert: string;
@@ -35,6 +41,8 @@ export const THRESHOLDS = {
   gatewayLatencyP95: 2,
   /** Days before a certificate expires (cert-manager renews 30 days before, by default). */
   certificateDays: 14,
+  /** Seconds a base backup may take beyond its schedule's interval before it counts as missed. */
+  backupGraceSeconds: 7200,
 } as const;
 
 const ES1_NAMESPACES = `${INFRASTRUCTURE_NAMESPACE}|${CUSTOMER_NAMESPACES}`;
@@ -69,8 +77,31 @@ function rule(
   };
 }
 
-/** The ES1 rule groups; `licenseWarningDays` is es1:licenseWarningDays (the deploy warning's window too). */
-export function alertRules(opts: { licenseWarningDays: number }): RuleGroup[] {
+/**
+ * ES1PostgresBackupTooOld, with PostgreSQL backups on: the newest base backup is older than the
+ * schedule's longest interval (es1:backup.postgresql.schedule) plus the grace a backup may take.
+ */
+function backupRule(intervalSeconds: number): AlertRule {
+  const limit = intervalSeconds + THRESHOLDS.backupGraceSeconds;
+  return rule(
+    "ES1PostgresBackupTooOld",
+    `time() - max by (namespace) (${BACKUP_METRICS.lastAvailable}{namespace="${INFRASTRUCTURE_NAMESPACE}"}) > ${limit}`,
+    "10m",
+    { severity: "warning", component: "postgresql" },
+    "PostgreSQL's newest base backup is {{ $value | humanizeDuration }} old",
+    `The schedule runs a base backup at least every ${intervalSeconds / 3600} h; none has completed for that long plus ` +
+      `${THRESHOLDS.backupGraceSeconds / 3600} h: restores need more WAL, and a lost object store loses more.`,
+  );
+}
+
+/**
+ * The ES1 rule groups; `licenseWarningDays` is es1:licenseWarningDays (the deploy warning's
+ * window too); `backupIntervalSeconds` the PostgreSQL backup schedule's, when backups are on.
+ */
+export function alertRules(opts: {
+  licenseWarningDays: number;
+  backupIntervalSeconds?: number;
+}): RuleGroup[] {
   const where = `namespace=~"${ES1_NAMESPACES}"`;
   const t = THRESHOLDS;
   return [
@@ -159,6 +190,7 @@ export function alertRules(opts: { licenseWarningDays: number }): RuleGroup[] {
           "PostgreSQL on {{ $labels.pod }} fails to archive WAL",
           "WAL archiving has failed repeatedly for 10 minutes: point-in-time recovery is at risk and WAL piles up on the volume.",
         ),
+        ...(opts.backupIntervalSeconds !== undefined ? [backupRule(opts.backupIntervalSeconds)] : []),
       ],
     },
     {

@@ -28,6 +28,13 @@ export interface ValuesContext {
   publicUrls?: Partial<Record<SharedUi, string>>;
   /** cert-manager answers ACME HTTP-01 through Gateways (es1:access, gateway mode with ACME). */
   certManagerGatewayApi?: boolean;
+  /** PostgreSQL is backed up through the Barman Cloud plugin (es1:backup, infrastructure/backup.ts). */
+  postgresqlBackup: boolean;
+  /**
+   * The PostgreSQL cluster the applications and customers use: es1-postgresql, or the cluster
+   * es1:backup.postgresql.restore made (docs/backup.md).
+   */
+  postgresqlCluster: string;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */

@@ -10,12 +10,14 @@ import { n8nValues } from "./n8n";
 import { ollamaValues } from "./ollama";
 import { postgresqlOperatorValues, postgresqlValues } from "./postgresql";
 import { redisValues } from "./redis";
+import { postgresqlBackupValues } from "../backup";
 
 export * from "./context";
 
 /** The values builder of every release: pure functions of the ValuesContext. */
 export const VALUES: Record<ReleaseKey, (ctx: ValuesContext) => JsonObject> = {
   "postgresql-operator": postgresqlOperatorValues,
+  "postgresql-backup": postgresqlBackupValues,
   postgresql: postgresqlValues,
   redis: redisValues,
   "monitoring-crds": monitoringCrdsValues,

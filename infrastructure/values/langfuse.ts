@@ -1,5 +1,5 @@
 import { JsonObject } from "../../lib/json";
-import { endpoint, INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
+import { endpoint, postgresqlEndpoint, INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
 import {
   fractionOf,
   image,
@@ -27,7 +27,7 @@ function keyRef(key: string): JsonObject {
 export function langfuseValues(ctx: ValuesContext): JsonObject {
   const { size } = ctx.components.langfuse;
   const place = infraPlacement(ctx);
-  const pg = endpoint("postgresql");
+  const pg = postgresqlEndpoint(ctx.postgresqlCluster);
   const redis = endpoint("redis");
   const storage = volumeSize(ctx, "langfuse");
   return {

@@ -1,5 +1,5 @@
 import { JsonObject } from "../../lib/json";
-import { endpoint, INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
+import { postgresqlEndpoint, INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
 import { image, infraPlacement, pullSecretRefs, resources, ValuesContext } from "./context";
 
 /** PersistentVolumeClaim Pulumi makes for MLflow's artifacts (the chart has none). */
@@ -9,7 +9,7 @@ const ARTIFACTS_MOUNT = "/mlflow/data";
 /** MLflow (community-charts): tracking data in the shared PostgreSQL, artifacts on a volume. */
 export function mlflowValues(ctx: ValuesContext): JsonObject {
   const { size } = ctx.components.mlflow;
-  const pg = endpoint("postgresql");
+  const pg = postgresqlEndpoint(ctx.postgresqlCluster);
   return {
     fullnameOverride: "es1-mlflow",
     replicaCount: size.replicas,

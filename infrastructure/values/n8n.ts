@@ -1,5 +1,5 @@
 import { JsonObject } from "../../lib/json";
-import { endpoint, SECRETS } from "../layout";
+import { endpoint, postgresqlEndpoint, SECRETS } from "../layout";
 import { image, infraPlacement, pullSecretRefs, resources, ValuesContext } from "./context";
 import { REDIS_DATABASES } from "./redis";
 
@@ -9,7 +9,7 @@ import { REDIS_DATABASES } from "./redis";
  */
 export function n8nValues(ctx: ValuesContext): JsonObject {
   const { size } = ctx.components.n8n;
-  const pg = endpoint("postgresql");
+  const pg = postgresqlEndpoint(ctx.postgresqlCluster);
   const redis = endpoint("redis");
   const res = resources(size.resources);
   return {

@@ -1,4 +1,5 @@
 import { JsonObject } from "../../lib/json";
+import { clusterBackupPlugin } from "../backup";
 import { customerDatabase, DATABASE_USERS, DatabaseUser, SECRETS } from "../layout";
 import { image, infraPlacement, pullSecretRefs, resources, ValuesContext, volumeSize } from "./context";
 
@@ -79,6 +80,8 @@ export function postgresqlValues(ctx: ValuesContext): JsonObject {
         ),
       ],
       monitoring: { enabled: ctx.monitoring, podMonitor: { enabled: ctx.monitoring } },
+      // es1:backup: WAL archiving and base backups through the Barman Cloud plugin.
+      ...(ctx.postgresqlBackup ? { plugins: [clusterBackupPlugin()] } : {}),
       // PostgreSQL lets every role connect to every database; a customer's database admits its
       // own role only (CloudNativePG's own rules for replication and local access come first).
       postgresql: {

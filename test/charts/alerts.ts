@@ -12,7 +12,8 @@ const DEFAULT_WARNING_DAYS = 30;
 
 function write(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  const groups = alertRules({ licenseWarningDays: DEFAULT_WARNING_DAYS });
+  // Backups on, with es1:backup.postgresql.schedule at its default (daily): es1-backup.test.yaml.
+  const groups = alertRules({ licenseWarningDays: DEFAULT_WARNING_DAYS, backupIntervalSeconds: 86400 });
   fs.writeFileSync(
     path.join(dir, "es1-alerts.rules.yaml"),
     yaml.dump({ groups }, { lineWidth: -1, noRefs: true }),

@@ -16,11 +16,11 @@ import * as tls from "tls";
 import { Stack } from "@pulumi/pulumi/automation";
 import { catalogCharts, CHECKSUM_FILE } from "../../automation/charts";
 import { PROJECT_ROOT } from "../../lib/paths";
+import { runEs1Async } from "./es1-cli";
 import { helm } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
 const SHARED = path.resolve(PROJECT_ROOT, "..", "shared", "upstream-charts");
-const ES1 = path.join(PROJECT_ROOT, "scripts/es1");
 const STACK = "e2e-charts-mirror";
 const NS = "es1-infrastructure";
 
@@ -40,15 +40,7 @@ function run(cmd: string, args: string[], cwd?: string): Run {
  * synchronous spawn would stop from answering.
  */
 function es1(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ES1, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runEs1Async(process.cwd(), {}, ...args);
 }
 
 function ok(r: Run, what: string): Run {

@@ -1,6 +1,6 @@
 // The `es1` command as a release pipeline runs it, and the licenses e2e customers deploy with.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as path from "path";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, issueLicense, KeyPair } from "../../platform/license";
@@ -20,6 +20,23 @@ export function runEs1(cwd: string, env: Record<string, string>, ...args: string
     input: "",
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `es1 ...` in the background (as runEs1), so a test can act on the cluster while it runs. */
+export function runEs1Async(cwd: string, env: Record<string, string>, ...args: string[]): Promise<Es1Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(PROJECT_ROOT, "scripts/es1"), args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** Runs `es1 ... --json`, checks the exit code and parses stdout as one JSON document. */

@@ -16,8 +16,16 @@ export function settingsFrom(values: Record<string, unknown>, secretKeys: string
 }
 
 /** A ValuesContext on a cluster with every ES1 pool (GPUs included) and StorageClass `fast-ssd`. */
-export function contextFrom(values: Record<string, unknown>, cloud: CloudName = "gke"): ValuesContext {
-  return valuesContext(settingsFrom(values), { cloud, storageClass: "fast-ssd", nodePools: NODE_POOLS });
+export function contextFrom(
+  values: Record<string, unknown>,
+  cloud: CloudName = "gke",
+  secretKeys: string[] = [],
+): ValuesContext {
+  return valuesContext(settingsFrom(values, secretKeys), {
+    cloud,
+    storageClass: "fast-ssd",
+    nodePools: NODE_POOLS,
+  });
 }
 
 // `npx ts-node -T test/unit/values-fixtures.ts <release> [es1 config as JSON]` prints the values

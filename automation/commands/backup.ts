@@ -1,0 +1,194 @@
+// `es1 backup now|list`: an on-demand backup of a deployed stack, waited for; the backups the
+// cluster records, per component (automation/backup.ts, docs/backup.md).
+import type { BackupEntry } from "../backup";
+import { EXIT_FAILED, EXIT_USAGE } from "../report";
+import { Command, EXIT_OK, optional, parseArgs, required, UsageError } from "./common";
+import { STACK_NAME } from "./stack-args";
+
+export const BACKUP_USAGE =
+  "es1 backup now --stack <name> [--component postgresql] [--timeout <seconds>] [--no-wait] [--json]\n" +
+  "       es1 backup list --stack <name> [--component postgresql] [--json]";
+
+/** Longest --timeout: a day (a base backup of a large database takes hours). */
+export const MAX_BACKUP_TIMEOUT_SECONDS = 86400;
+const DEFAULT_TIMEOUT_SECONDS = 3600;
+
+const HELP = `usage: ${BACKUP_USAGE}
+
+now:  asks the stack's cluster for an on-demand backup of each component given (default: every
+      component es1 backs up on demand: postgresql, a base backup through CloudNativePG's Barman
+      Cloud plugin into es1:backup's object store) and waits until the operator reports it
+      completed or failed, for up to --timeout seconds (default ${DEFAULT_TIMEOUT_SECONDS}). --no-wait
+      returns once the backup is asked for (reported pending).
+list: the backups the cluster records, newest first: name, trigger (scheduled, on-demand,
+      pre-upgrade), phase, start and end time, size where recorded.
+
+exit codes: 0 completed (or asked for, with --no-wait; listed, for list), 1 a backup failed or did
+not finish in time, or the cluster could not be read, 2 usage error, unknown stack, or no backups
+configured. See docs/backup.md.
+`;
+
+export interface BackupArgs {
+  action: "now" | "list";
+  stack: string;
+  components: "postgresql"[];
+  json: boolean;
+  wait: boolean;
+  timeoutSeconds: number;
+}
+
+export function parseBackupArgs(argv: readonly string[]): BackupArgs {
+  const [action, ...rest] = argv;
+  if (action !== "now" && action !== "list")
+    throw new UsageError(
+      action === undefined ? "say now or list" : `unknown action '${action}'; use now or list`,
+    );
+  const args = parseArgs(rest, {
+    values: ["stack", ...(action === "now" ? ["timeout"] : [])],
+    repeatable: ["component"],
+    booleans: ["json", ...(action === "now" ? ["no-wait"] : [])],
+  });
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+  const stack = required(args, "stack");
+  if (!STACK_NAME.test(stack)) throw new UsageError(`'${stack}' is not a valid stack name`);
+  const components = (args.values.get("component") ?? ["postgresql"]).map((c): "postgresql" => {
+    if (c !== "postgresql")
+      throw new UsageError(
+        `--component '${c}' is not backed up on demand; es1 backs up: postgresql (docs/backup.md says how the others are)`,
+      );
+    return c;
+  });
+  const timeout = optional(args, "timeout");
+  let timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
+  if (timeout !== undefined) {
+    timeoutSeconds = /^[0-9]+$/.test(timeout) ? Number(timeout) : NaN;
+    if (
+      !Number.isInteger(timeoutSeconds) ||
+      timeoutSeconds < 1 ||
+      timeoutSeconds > MAX_BACKUP_TIMEOUT_SECONDS
+    )
+      throw new UsageError(
+        `--timeout '${timeout}' is not allowed; give whole seconds from 1 to ${MAX_BACKUP_TIMEOUT_SECONDS}`,
+      );
+  }
+  return {
+    action,
+    stack,
+    components: [...new Set(components)],
+    json: args.booleans.has("json"),
+    wait: !args.booleans.has("no-wait"),
+    timeoutSeconds,
+  };
+}
+
+/** The one JSON document `es1 backup ... --json` writes. */
+export interface BackupReport {
+  operation: "backup now" | "backup list";
+  stack: string | null;
+  status: "succeeded" | "pending" | "failed";
+  exitCode: number;
+  durationSeconds: number;
+  backups: BackupEntry[];
+  errors: string[];
+}
+
+function table(r: BackupReport): string {
+  const head = `es1 ${r.operation} ${r.stack ?? ""}: ${r.status} (exit ${r.exitCode})\n`;
+  const rows = r.backups.map(
+    (b) =>
+      `  ${b.component.padEnd(11)} ${b.cluster.padEnd(20)} ${b.name.padEnd(48)} ${b.trigger.padEnd(11)} ${b.phase.padEnd(10)} ` +
+      `${b.startedAt ?? "-"} -> ${b.stoppedAt ?? "-"}  size ${b.sizeBytes ?? "not recorded"}` +
+      `${b.error ? `  (${b.error})` : ""}\n`,
+  );
+  return head + rows.join("") + r.errors.map((e) => `  error: ${e}\n`).join("");
+}
+
+export const backupCommand: Command = async (argv, io) => {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  const start = Date.now();
+  const seconds = () => Math.round((Date.now() - start) / 100) / 10;
+  let args: BackupArgs;
+  try {
+    args = parseBackupArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const report: BackupReport = {
+      operation: argv[0] === "list" ? "backup list" : "backup now",
+      stack: null,
+      status: "failed",
+      exitCode: EXIT_USAGE,
+      durationSeconds: 0,
+      backups: [],
+      errors: [e.message],
+    };
+    if (argv.includes("--json")) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stderr.write(`es1 backup: ${e.message}\nusage: ${BACKUP_USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const [{ openStack }, { platformClusterClient }, backup, { errorMessages, exitCodeFor }] =
+    await Promise.all([import("../workspace"), import("../kube"), import("../backup"), import("../report")]);
+  const operation = args.action === "now" ? "backup now" : "backup list";
+  let report: BackupReport;
+  try {
+    const stack = await openStack({ stackName: args.stack, create: false });
+    const platformCluster = (await stack.outputs()).platformCluster;
+    if (platformCluster === undefined)
+      throw new UsageError(`stack ${args.stack} has no platformCluster output: run es1 up on it first`);
+    const api = platformClusterClient(platformCluster.value);
+    if (args.action === "list") {
+      report = {
+        operation,
+        stack: args.stack,
+        status: "succeeded",
+        exitCode: EXIT_OK,
+        durationSeconds: seconds(),
+        backups: await backup.listBackups(api),
+        errors: [],
+      };
+    } else {
+      const { structuredConfig } = await import("../operations");
+      const { entry, outcome } = await backup.takeBackup(api, {
+        trigger: "on-demand",
+        // After a restore: the cluster the consumers use.
+        cluster: backup.activeCluster(await structuredConfig(stack, "es1:backup")),
+        wait: args.wait,
+        timeoutSeconds: args.timeoutSeconds,
+        ...(io.signal ? { signal: io.signal } : {}),
+        onProgress: (line) => io.stderr.write(`es1 backup now: ${line}\n`),
+      });
+      const ok = outcome === "completed" || (!args.wait && outcome === "pending");
+      report = {
+        operation,
+        stack: args.stack,
+        status: outcome === "completed" ? "succeeded" : outcome,
+        exitCode: ok ? EXIT_OK : EXIT_FAILED,
+        durationSeconds: seconds(),
+        backups: [entry],
+        errors: ok
+          ? []
+          : [
+              outcome === "failed"
+                ? `Backup ${entry.name} failed${entry.error ? `: ${entry.error}` : ""}`
+                : `Backup ${entry.name} is still ${entry.phase} after ${args.timeoutSeconds} s`,
+            ],
+      };
+    }
+  } catch (e) {
+    const usage =
+      e instanceof UsageError || e instanceof backup.BackupsNotConfigured || exitCodeFor(e) === EXIT_USAGE;
+    report = {
+      operation,
+      stack: args.stack,
+      status: "failed",
+      exitCode: usage ? EXIT_USAGE : EXIT_FAILED,
+      durationSeconds: seconds(),
+      backups: [],
+      errors: errorMessages(e),
+    };
+  }
+  io.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : table(report));
+  return report.exitCode;
+};
