@@ -225,9 +225,11 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
     infrastructure.endpoints,
     (name) => infrastructure.customerAccess[name],
     [
-      ...[infrastructure.releases.postgresql, infrastructure.restoredPostgresql, infrastructure.releases.redis].flatMap(
-        (r) => r ?? [],
-      ),
+      ...[
+        infrastructure.releases.postgresql,
+        infrastructure.restoredPostgresql,
+        infrastructure.releases.redis,
+      ].flatMap((r) => r ?? []),
       ...exposure.ready,
     ],
   );
