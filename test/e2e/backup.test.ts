@@ -194,7 +194,8 @@ describe("backups: PostgreSQL through the Barman Cloud plugin on the local clust
         name = fresh[0].metadata.name;
         return true;
       },
-      120,
+      // es1 starts, reads the stack's outputs, then creates the Backup: minutes on a loaded machine.
+      300,
     );
     complete(name, "failed");
     const r = await run;
