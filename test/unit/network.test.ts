@@ -83,6 +83,7 @@ describe("es1-infrastructure network policies", () => {
     const ps = policiesOf({ network: { apiServerCidrs: ["10.0.0.2/32"], nodeCidrs: ["10.1.0.0/16"] } });
     const withApi = ps.filter((p) => egressCidrs(p).includes("10.0.0.2/32")).map((p) => p.name);
     assert.deepStrictEqual(withApi.sort(), [
+      "es1-barman-cloud",
       "es1-cert-manager",
       "es1-clickhouse-operator",
       "es1-cnpg-operator",
