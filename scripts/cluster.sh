@@ -117,7 +117,11 @@ reclaimPolicy: Delete
 volumeBindingMode: Immediate
 allowVolumeExpansion: true
 EOF
-  if [ -f "$VOLUMES_PID" ] && kill -0 "$(cat "$VOLUMES_PID")" 2>/dev/null; then return; fi
+  # The recorded process must still be this cluster's provisioner: a PID is reused once it ends.
+  if [ -f "$VOLUMES_PID" ] &&
+    ps -o args= -p "$(cat "$VOLUMES_PID")" 2>/dev/null | grep -qF "kwok-volumes.js $KUBECONFIG_FILE"; then
+    return
+  fi
   nohup node "$here/kwok-volumes.js" "$KUBECONFIG_FILE" >"$KWOK_WORKDIR/$NAME-volumes.log" 2>&1 &
   echo $! >"$VOLUMES_PID"
 }

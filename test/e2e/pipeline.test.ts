@@ -208,6 +208,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     const out = es1Json(0, "outputs", "--stack", STACK);
     assert.deepStrictEqual([out.operation, out.exitCode, out.summary, out.changes], ["outputs", 0, {}, {}]);
     assert.deepStrictEqual(Object.keys(out.outputs).sort(), [
+      "access",
       "cloud",
       "customerAccess",
       "customers",
@@ -216,6 +217,7 @@ describe("es1 command in a release pipeline (local cluster)", function () {
       "ingressClass",
       "platformCluster",
       "storageClass",
+      "urls",
     ]);
     // The contract for customer-only stacks carries a kubeconfig and passwords: masked.
     assert.strictEqual(out.outputs.platformCluster, "[secret]");

@@ -327,6 +327,8 @@ describe("customer platforms on the local cluster", function () {
         "es1:customers[0]": { value: "polygraf" },
         "es1:licenses.polygraf": { value: license("polygraf"), secret: true },
         [`es1:licensePublicKeys.${KEY.keyId}`]: { value: KEY.publicKey },
+        // As the owning stack (test/e2e/stack.ts): Ingresses, no Gateway API on this cluster.
+        "es1:access.mode": { value: "ingress" },
       },
       true,
     );
