@@ -1,0 +1,233 @@
+// `es1 airgap images`: the image list comes from the real upstream charts (../shared/upstream-charts)
+// rendered by helm template with the values the program gives each Release under Pulumi mocks.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  imageList,
+  imagesInManifests,
+  ImageUse,
+  parseImageRef,
+  releaseImages,
+  releaseLabel,
+  templateArgs,
+} from "../../automation/airgap-images";
+import type { RenderedRelease } from "../../automation/render";
+import { SIZING_PROFILES } from "../../config/settings";
+import { PROJECT_ROOT } from "../../lib/paths";
+import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
+import { runProgram } from "./harness";
+
+const SHARED = path.resolve(PROJECT_ROOT, "..", "shared", "upstream-charts");
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const KEY = generateKeyPair("es1-2026");
+const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "es1-airgap-")), "kubeconfig");
+fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
+
+function license(customer: string): string {
+  return issueLicense(
+    draftLicense({
+      customer,
+      expiresAt: "2099-12-31",
+      issuedAt: "2019-06-01",
+      features: ["agents.router", "agents.crewai", "agents.autogen"],
+      keyId: KEY.keyId,
+    }),
+    KEY.privateKey,
+  );
+}
+
+/** Every Release the program registers for this config, as `es1 render` sees them. */
+async function releasesFor(extra: Record<string, string>): Promise<RenderedRelease[]> {
+  const run = await runProgram(
+    {
+      "es1:cluster": JSON.stringify({ provider: "existing", kubeconfig }),
+      "es1:airgap": JSON.stringify({ charts: SHARED, ...JSON.parse(extra["es1:airgap"] ?? "{}") }),
+      "es1:licensePublicKeys": JSON.stringify({ [KEY.keyId]: KEY.publicKey }),
+      "es1:customers": JSON.stringify({ beam: {} }),
+      "es1:licenses": JSON.stringify({ beam: license("beam") }),
+      ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "es1:airgap")),
+    },
+    { secretKeys: ["es1:licenses"] },
+  );
+  return run.byType(RELEASE).map((r) => ({
+    urn: r.name,
+    name: String(r.inputs.name ?? r.name),
+    namespace: r.inputs.namespace as string,
+    chart: r.inputs.chart as string,
+    version: r.inputs.version as string,
+    operation: "create",
+    values: (r.inputs.values ?? {}) as RenderedRelease["values"],
+  }));
+}
+
+const has = (list: readonly ImageUse[], pattern: RegExp) => list.some((i) => pattern.test(i.image));
+
+describe("es1 airgap images: image references", () => {
+  it("parses references as a runtime resolves them", () => {
+    assert.deepStrictEqual(parseImageRef("nginx"), {
+      raw: "nginx",
+      host: "docker.io",
+      path: "nginx",
+      tag: "latest",
+      digest: undefined,
+    });
+    const d = `sha256:${"a".repeat(64)}`;
+    assert.deepStrictEqual(parseImageRef(`registry.internal:5000/es1/app:1.2@${d}`), {
+      raw: `registry.internal:5000/es1/app:1.2@${d}`,
+      host: "registry.internal:5000",
+      path: "es1/app",
+      tag: "1.2",
+      digest: d,
+    });
+    assert.strictEqual(parseImageRef("{{ .Values.image }}"), undefined);
+    assert.strictEqual(parseImageRef(""), undefined);
+  });
+
+  it("finds images in containers, init containers, operator resources, flags and settings", () => {
+    const docs = [
+      {
+        kind: "Deployment",
+        spec: {
+          template: {
+            spec: {
+              initContainers: [{ name: "i", image: "busybox:1.36" }],
+              containers: [
+                {
+                  name: "c",
+                  image: "quay.io/prometheus-operator/prometheus-operator:v0.80.0",
+                  args: [
+                    "--prometheus-config-reloader=quay.io/prometheus-operator/prometheus-config-reloader:v0.80.0",
+                    "--log-level=info",
+                  ],
+                  env: [
+                    { name: "OPERATOR_IMAGE_NAME", value: "ghcr.io/cloudnative-pg/cloudnative-pg:1.25.0" },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+      { kind: "Cluster", spec: { imageName: "ghcr.io/cloudnative-pg/postgresql:16" } },
+      {
+        kind: "KeeperCluster",
+        spec: {
+          containerTemplate: { image: { repository: "docker.io/clickhouse/clickhouse-keeper", tag: "25.3" } },
+        },
+      },
+      {
+        kind: "ConfigMap",
+        data: { POSTGRES_IMAGE_NAME: "ghcr.io/cloudnative-pg/postgresql:16", other: "x:y" },
+      },
+    ];
+    assert.deepStrictEqual(imagesInManifests(docs), [
+      "busybox:1.36",
+      "docker.io/clickhouse/clickhouse-keeper:25.3",
+      "ghcr.io/cloudnative-pg/cloudnative-pg:1.25.0",
+      "ghcr.io/cloudnative-pg/postgresql:16",
+      "quay.io/prometheus-operator/prometheus-config-reloader:v0.80.0",
+      "quay.io/prometheus-operator/prometheus-operator:v0.80.0",
+    ]);
+  });
+
+  it("merges releases' images and maps each into the site registry as the program rewrites it", () => {
+    const list = imageList(
+      [
+        { release: "a", images: ["quay.io/x/y:1", "nginx"] },
+        { release: "b", images: ["quay.io/x/y:1"] },
+      ],
+      "registry.internal:5000/es1",
+    );
+    assert.deepStrictEqual(
+      list.map((i) => [i.image, i.releases, i.mirror]),
+      [
+        ["docker.io/nginx:latest", ["a"], "registry.internal:5000/es1/nginx:latest"],
+        ["quay.io/x/y:1", ["a", "b"], "registry.internal:5000/es1/x/y:1"],
+      ],
+    );
+  });
+
+  it("renders a repository chart at its version and a loopback OCI chart over plain HTTP", () => {
+    const base: RenderedRelease = {
+      urn: "u",
+      name: "es1-redis",
+      namespace: "es1-infrastructure",
+      chart: "valkey",
+      version: "0.11.0",
+      repository: "https://valkey.io/valkey-helm/",
+      operation: "create",
+      values: {},
+    };
+    const args = templateArgs(base, "/v.json");
+    assert.deepStrictEqual(args.slice(0, 10), [
+      "template",
+      "es1-redis",
+      "valkey",
+      "--values",
+      "/v.json",
+      "--namespace",
+      "es1-infrastructure",
+      "--version",
+      "0.11.0",
+      "--repo",
+    ]);
+    assert.ok(
+      templateArgs(
+        { ...base, chart: "oci://127.0.0.1:5000/charts/valkey", repository: undefined },
+        "/v",
+      ).includes("--plain-http"),
+    );
+  });
+});
+
+describe("es1 airgap images: every image of every release, from the rendered charts", function () {
+  this.timeout(600000);
+
+  for (const sizing of SIZING_PROFILES) {
+    it(`lists the images of every release at sizing ${sizing}, operators' images included`, async function () {
+      const releases = await releasesFor({ "es1:sizing": sizing });
+      const images = await releaseImages(releases);
+      const names = new Set(releases.map(releaseLabel));
+      // Every release that runs something (CRDs and the base objects run nothing).
+      for (const r of names)
+        if (!/\/es1-(monitoring-crds|base)$/.test(r))
+          assert.ok(
+            images.some((i) => i.releases.includes(r)),
+            `${r}: no image`,
+          );
+      for (const i of images) assert.ok(i.tag || i.digest, `${i.image} has neither tag nor digest`);
+      // Started by operators later, not by the charts' own pods.
+      assert.ok(has(images, /^ghcr\.io\/cloudnative-pg\/postgresql:16$/), "CNPG's PostgreSQL image");
+      assert.ok(has(images, /^docker\.io\/clickhouse\/clickhouse-server:/), "ClickHouse");
+      assert.ok(has(images, /^docker\.io\/clickhouse\/clickhouse-keeper:/), "Keeper");
+      assert.ok(has(images, /prometheus-config-reloader:/), "Prometheus' config reloader");
+      assert.ok(has(images, /^quay\.io\/prometheus\/prometheus:/), "Prometheus");
+      assert.ok(has(images, /^quay\.io\/jetstack\/cert-manager-acmesolver:/), "cert-manager's ACME solver");
+      // Hook Jobs and init containers.
+      assert.ok(has(images, /cert-manager-startupapicheck:/), "cert-manager's startupapicheck hook");
+      // The platform's own images, per customer version.
+      assert.ok(
+        images.some((i) => i.releases.some((r) => r.startsWith("beam-"))),
+        "the customer's platform images",
+      );
+    });
+  }
+
+  it("with es1:airgap.registry set, every image of every release is in the registry, exactly where the list maps it", async function () {
+    const registry = "registry.internal:5000/es1";
+    const upstream = await releaseImages(await releasesFor({}), registry);
+    const mirrored = await releaseImages(await releasesFor({ "es1:airgap": JSON.stringify({ registry }) }));
+    const outside = mirrored.filter((i) => !i.image.startsWith(`${registry}/`));
+    assert.deepStrictEqual(
+      outside.map((i) => `${i.image} (${i.releases.join(", ")})`),
+      [],
+      "images outside the site registry",
+    );
+    assert.deepStrictEqual(
+      mirrored.map((i) => i.image).sort(),
+      [...new Set(upstream.map((i) => i.mirror ?? ""))].sort(),
+    );
+  });
+});
