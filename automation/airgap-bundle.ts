@@ -23,6 +23,7 @@ import {
   TransportOptions,
 } from "./charts";
 import { parseImageRef, registryPath } from "./airgap-images";
+import { appendInstaller, InstallerPart } from "./airgap-installer";
 
 export const BUNDLE_FORMAT = "es1-airgap-bundle/1";
 export const BUNDLE_MANIFEST = "bundle.json";
@@ -90,7 +91,8 @@ export interface BundleManifest {
   blobs: BundleBlob[];
   /** Bytes of the blobs in this bundle, and of those left to the base. */
   sizes: { included: number; omitted: number; charts: number };
-  installer?: { dir: string; files: number; size: number };
+  /** What `--include-installer` added under installer/ (parts and their entries). */
+  installer?: { prefix: string; root: string; entries: number }[];
 }
 
 /** Where to reach a public registry instead (a proxy, or a local copy in tests): host → host[:port][/path]. */
@@ -109,8 +111,8 @@ export interface BundleOptions extends TransportOptions {
   /** A previous bundle: blobs it holds (or left to its own base) are not copied again. */
   since?: string;
   credentials?: RegistryCredentials;
-  /** A directory added as `installer/` (es1 airgap bundle --include-installer). */
-  installer?: { dir: string; files: number; size: number };
+  /** Added under installer/ (es1 airgap bundle --include-installer). */
+  installer?: readonly InstallerPart[];
   now?: () => Date;
 }
 
@@ -440,22 +442,23 @@ export async function bundleArtifacts(opts: BundleOptions): Promise<BundleResult
         omitted: sum(blobs.filter((b) => !b.included)),
         charts: charts.reduce((n, c) => n + c.size, 0),
       },
-      ...(opts.installer ? { installer: opts.installer } : {}),
+      ...(opts.installer
+        ? {
+            installer: opts.installer.map((p) => ({
+              prefix: p.prefix,
+              root: p.root,
+              entries: p.files.length,
+            })),
+          }
+        : {}),
     };
     fs.writeFileSync(path.join(work, BUNDLE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     const sums = new Map(filesBelow(work).map((f) => [f, sha256File(path.join(work, f))]));
     fs.writeFileSync(path.join(work, CHECKSUM_FILE), [...sums].map(([f, s]) => `${s}  ${f}\n`).join(""));
     const temp = `${work}.tar`;
-    const installer = opts.installer
-      ? // Large, with its own SHA256SUMS: added from where it is, as installer/, not copied first.
-        [
-          "-C",
-          path.dirname(opts.installer.dir),
-          `--transform=s,^${path.basename(opts.installer.dir)},installer,`,
-          path.basename(opts.installer.dir),
-        ]
-      : [];
-    tar(["-cf", temp, "-C", work, ".", ...installer], `writing ${out}`);
+    tar(["-cf", temp, "-C", work, "."], `writing ${out}`);
+    // Large and already on disk: appended from where it lies; SHA256SUMS does not cover it.
+    if (opts.installer) appendInstaller(temp, opts.installer);
     fs.renameSync(temp, out);
     const digest = sha256File(out);
     fs.writeFileSync(`${out}.sha256`, `${digest}  ${path.basename(out)}\n`);
@@ -521,7 +524,7 @@ export function unpackBundle(file: string, dir: string): BundleManifest {
     if (want !== got)
       throw new ChartsError(`${file}: checksum mismatch with ${side}: expected ${want}, got ${got}`);
   }
-  tar(["-xf", file, "-C", dir], `unpacking ${file}`);
+  tar(["-xf", file, "-C", dir, "--exclude=installer"], `unpacking ${file}`);
   const sumsFile = path.join(dir, CHECKSUM_FILE);
   if (!fs.existsSync(sumsFile)) throw new ChartsError(`${file} has no ${CHECKSUM_FILE}`);
   const sums = bundleChecksums(fs.readFileSync(sumsFile, "utf8"), sumsFile);

@@ -20,7 +20,8 @@ import { EngineEvent } from "@pulumi/pulumi/automation";
 import { previewConfig, runOperation, structuredConfig } from "../operations";
 import { releasesFromEvents, RenderedRelease } from "../render";
 import { EXIT_HELD, EXIT_SUCCESS } from "../report";
-import { openStack } from "../workspace";
+import { PROJECT_ROOT } from "../../lib/paths";
+import { openStack, toolsBinDir } from "../workspace";
 import { STACK_NAME } from "./stack-args";
 import { credentials } from "./charts";
 import {
@@ -42,7 +43,7 @@ const USAGE: Record<Sub, string> = {
   bundle:
     "es1 airgap bundle --stack <name> --out <file.tar> [--since <previous.tar>] [--charts <mirror dir>]\n" +
     "                  [--override-registry <host>=<host>[:<port>][/<path>] ...] [--override-repo <upstream>=<url> ...]\n" +
-    "                  [--set key=value ...] [--plain-http] [--json]",
+    "                  [--include-installer] [--set key=value ...] [--plain-http] [--json]",
   push: "es1 airgap push --bundle <file.tar> --registry <host>[:<port>][/<path>] [--plain-http] [--json]",
 };
 
@@ -59,6 +60,8 @@ bundle  one tar archive with the chart mirror, every image and Ollama model (es1
         as an OCI image layout (digests kept), bundle.json (digests, sizes) and ${CHECKSUM_FILE}, plus
         <file>.sha256. --since leaves out blobs a previous bundle carries. --override-registry fetches a
         public registry's images from elsewhere (a proxy, a local copy).
+        --include-installer adds installer/: this project with node_modules, Node.js, Pulumi, Helm
+        and the provider plugins, to run es1 where no registry is reachable (docs/airgap.md).
 push    checks the bundle, then loads its charts (<registry>/charts), images and models into the site
         registry, digests kept, and prints the es1:airgap settings to use. Run it again to resume.
         Credentials, when the registry wants them: $ES1_REGISTRY_USERNAME and $ES1_REGISTRY_PASSWORD.
@@ -255,7 +258,7 @@ async function bundle(argv: string[], io: CommandIO): Promise<number> {
   const args = parseArgs(argv, {
     values: ["stack", "out", "since", "charts"],
     repeatable: ["set", "override-registry", "override-repo"],
-    booleans: ["plain-http", "json"],
+    booleans: ["plain-http", "json", "include-installer"],
   });
   noPositionals(args);
   const name = stackName(args);
@@ -286,6 +289,9 @@ async function bundle(argv: string[], io: CommandIO): Promise<number> {
       chartsDir = path.join(temp, "charts");
       await pullCharts({ out: chartsDir, repoOverrides, plainHttp, log });
     }
+    const installer = args.booleans.has("include-installer")
+      ? (await import("../airgap-installer")).localInstaller(PROJECT_ROOT, toolsBinDir())
+      : undefined;
     const result = await bundleArtifacts({
       stack: name,
       out,
@@ -293,6 +299,7 @@ async function bundle(argv: string[], io: CommandIO): Promise<number> {
       models: found.models,
       chartsDir,
       overrides,
+      ...(installer ? { installer } : {}),
       ...(since ? { since } : {}),
       ...(creds ? { credentials: creds } : {}),
       plainHttp,

@@ -20,6 +20,7 @@ import {
   splitTarget,
   targetOf,
 } from "../../automation/airgap-bundle";
+import { installerParts } from "../../automation/airgap-installer";
 import { ChartsError } from "../../automation/charts";
 import { PROJECT_ROOT } from "../../lib/paths";
 
@@ -310,6 +311,64 @@ describe("es1 airgap bundle and push", function () {
       pushBundle({ bundle: path.join(work, "next.tar"), registry: "127.0.0.1:5998", fetch: network(site) }),
       /image docker\.io\/valkey\/valkey:9\.1\.1 → 127\.0\.0\.1:5998\/valkey\/valkey:9\.1\.1: blob sha256:[0-9a-f]{64} is neither in the bundle nor in the registry \(the bundle is incremental on first\.tar: push that one first\)/,
     );
+  });
+
+  it("adds the installer (project, node_modules with its links, tools, plugins) and push leaves it alone", async () => {
+    const root = fs.mkdtempSync(path.join(work, "installer-"));
+    const project = path.join(root, "project");
+    fs.mkdirSync(path.join(project, "node_modules", "pkg"), { recursive: true });
+    fs.mkdirSync(path.join(project, "node_modules", ".bin"));
+    fs.writeFileSync(path.join(project, "package.json"), "{}");
+    fs.writeFileSync(path.join(project, "node_modules", "pkg", "cli.js"), "cli");
+    fs.symlinkSync("../pkg/cli.js", path.join(project, "node_modules", ".bin", "cli"));
+    const versioned = path.join(root, "tools", "helm-3");
+    const bin = path.join(root, "tools", "bin");
+    fs.mkdirSync(versioned, { recursive: true });
+    fs.mkdirSync(bin);
+    for (const t of ["pulumi", "pulumi-language-nodejs", "helm", "node"]) {
+      fs.writeFileSync(path.join(versioned, t), t);
+      fs.symlinkSync(path.join(versioned, t), path.join(bin, t));
+    }
+    const plugins = path.join(root, "plugins");
+    fs.mkdirSync(path.join(plugins, "resource-kubernetes-v4.25.0"), { recursive: true });
+    fs.writeFileSync(path.join(plugins, "resource-kubernetes-v4.25.0", "pulumi-resource-kubernetes"), "k");
+    const src = {
+      projectRoot: project,
+      toolsBin: bin,
+      pluginsDir: plugins,
+      plugins: [{ name: "kubernetes", version: "4.25.0" }],
+      node: path.join(bin, "node"),
+    };
+    assert.throws(
+      () => installerParts({ ...src, plugins: [{ name: "random", version: "9.9.9" }] }),
+      /resource-random-v9\.9\.9 is missing/,
+    );
+    const out = path.join(work, "with-installer.tar");
+    const r = await bundleArtifacts({
+      stack: "site",
+      out,
+      images: ["quay.io/prometheus/prometheus:v3.14.0"],
+      models: [],
+      chartsDir: charts,
+      installer: installerParts(src),
+      fetch: fetchPublic,
+    });
+    assert.deepStrictEqual(
+      r.manifest.installer?.map((p) => p.prefix),
+      ["installer/es1", ...Array(4).fill("installer/tools/bin"), "installer/pulumi-plugins"],
+    );
+    const listing = spawnSync("tar", ["-tvf", out], { encoding: "utf8" }).stdout;
+    assert.match(listing, /installer\/es1\/node_modules\/\.bin\/cli -> \.\.\/pkg\/cli\.js/);
+    for (const f of [
+      "installer/es1/package.json",
+      "installer/tools/bin/helm",
+      "installer/tools/bin/node",
+      "installer/pulumi-plugins/resource-kubernetes-v4.25.0/pulumi-resource-kubernetes",
+    ])
+      assert.ok(listing.includes(f), f);
+    const site = new MemoryRegistry("127.0.0.1:5996");
+    const pushed = await pushBundle({ bundle: out, registry: "127.0.0.1:5996", fetch: network(site) });
+    assert.strictEqual(pushed.artifacts.length, 1);
   });
 
   it("refuses a damaged bundle before uploading anything", async () => {

@@ -11,9 +11,11 @@ import {
   parseImageRef,
   releaseImages,
   releaseLabel,
+  renderRelease,
   templateArgs,
 } from "../../automation/airgap-images";
 import type { RenderedRelease } from "../../automation/render";
+import { REGISTRY_PULL_SECRET as PULL_SECRET } from "../../config/airgap";
 import { SIZING_PROFILES } from "../../config/settings";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
@@ -49,7 +51,7 @@ async function releasesFor(extra: Record<string, string>): Promise<RenderedRelea
       "es1:licenses": JSON.stringify({ beam: license("beam") }),
       ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "es1:airgap")),
     },
-    { secretKeys: ["es1:licenses"] },
+    { secretKeys: ["es1:licenses", "es1:airgap"] },
   );
   return run.byType(RELEASE).map((r) => ({
     urn: r.name,
@@ -60,6 +62,18 @@ async function releasesFor(extra: Record<string, string>): Promise<RenderedRelea
     operation: "create",
     values: (r.inputs.values ?? {}) as RenderedRelease["values"],
   }));
+}
+
+/** Each config's image list once: the tests compare several renders of the same stack. */
+const rendered = new Map<string, Promise<ImageUse[]>>();
+function imagesFor(extra: Record<string, string>, registry?: string): Promise<ImageUse[]> {
+  const key = JSON.stringify([extra, registry]);
+  let known = rendered.get(key);
+  if (!known) {
+    known = releasesFor(extra).then((releases) => releaseImages(releases, registry));
+    rendered.set(key, known);
+  }
+  return known;
 }
 
 const has = (list: readonly ImageUse[], pattern: RegExp) => list.some((i) => pattern.test(i.image));
@@ -188,7 +202,7 @@ describe("es1 airgap images: every image of every release, from the rendered cha
   for (const sizing of SIZING_PROFILES) {
     it(`lists the images of every release at sizing ${sizing}, operators' images included`, async function () {
       const releases = await releasesFor({ "es1:sizing": sizing });
-      const images = await releaseImages(releases);
+      const images = await imagesFor({ "es1:sizing": sizing }, "registry.internal:5000/es1");
       const names = new Set(releases.map(releaseLabel));
       // Every release that runs something (CRDs and the base objects run nothing).
       for (const r of names)
@@ -215,10 +229,20 @@ describe("es1 airgap images: every image of every release, from the rendered cha
     });
   }
 
-  it("with es1:airgap.registry set, every image of every release is in the registry, exactly where the list maps it", async function () {
+  it("with es1:airgap.registry set, every image of every release is in the registry, exactly where the list maps it, and every pod names the pull Secret", async function () {
     const registry = "registry.internal:5000/es1";
-    const upstream = await releaseImages(await releasesFor({}), registry);
-    const mirrored = await releaseImages(await releasesFor({ "es1:airgap": JSON.stringify({ registry }) }));
+    const upstream = await imagesFor({ "es1:sizing": "minimal" }, registry);
+    const airgap = { registry, registryAuth: { username: "robot", password: "token-value" } };
+    const releases = await releasesFor({
+      "es1:sizing": "minimal",
+      "es1:airgap": JSON.stringify(airgap),
+      "es1:components": JSON.stringify({ ollama: { models: ["llama3.2:1b", "acme/tuned:2"] } }),
+    });
+    const docsOf = new Map<RenderedRelease, unknown[]>();
+    for (const r of releases) docsOf.set(r, await renderRelease(r));
+    const mirrored = imageList(
+      releases.map((r) => ({ release: releaseLabel(r), images: imagesInManifests(docsOf.get(r) ?? []) })),
+    );
     const outside = mirrored.filter((i) => !i.image.startsWith(`${registry}/`));
     assert.deepStrictEqual(
       outside.map((i) => `${i.image} (${i.releases.join(", ")})`),
@@ -229,5 +253,73 @@ describe("es1 airgap images: every image of every release, from the rendered cha
       mirrored.map((i) => i.image).sort(),
       [...new Set(upstream.map((i) => i.mirror ?? ""))].sort(),
     );
+    // Ollama pulls its models from the site registry, where `es1 airgap push` put them.
+    const ollama = releases.find((r) => r.name === "es1-ollama");
+    const script = JSON.stringify(docsOf.get(ollama as RenderedRelease));
+    const pulls = [...script.matchAll(/ollama pull +(\S+?)(?:\\n|\s)/g)].map((m) => m[1]);
+    assert.deepStrictEqual(pulls, [`${registry}/library/llama3.2:1b`, `${registry}/acme/tuned:2`]);
+    // es1:airgap.registryAuth: every pod a chart runs, and every operator resource whose pods an
+    // operator starts, names the Secret the program writes; docs/airgap.md lists the exceptions.
+    const missing: string[] = [];
+    for (const r of releases) {
+      const docs = docsOf.get(r) ?? [];
+      // A pod may take its pull secrets from its ServiceAccount (cert-manager does so).
+      const accounts = new Set(
+        docs
+          .map(
+            (d) =>
+              d as { kind?: string; metadata?: { name?: string }; imagePullSecrets?: { name?: string }[] },
+          )
+          .filter(
+            (d) =>
+              d.kind === "ServiceAccount" && (d.imagePullSecrets ?? []).some((x) => x.name === PULL_SECRET),
+          )
+          .map((d) => d.metadata?.name ?? ""),
+      );
+      for (const doc of docs)
+        missing.push(...withoutPullSecret(doc, PULL_SECRET, accounts).map((p) => `${releaseLabel(r)} ${p}`));
+    }
+    assert.deepStrictEqual(missing.sort(), [
+      "es1-infrastructure/es1-langfuse ClickHouseCluster/es1-langfuse",
+      "es1-infrastructure/es1-langfuse KeeperCluster/es1-langfuse",
+    ]);
   });
 });
+
+/** Kinds whose pods an operator starts, with their pull secrets in `spec.imagePullSecrets` (or none to set). */
+const OPERATOR_KINDS = new Set([
+  "Cluster",
+  "Prometheus",
+  "Alertmanager",
+  "ThanosRuler",
+  "ClickHouseCluster",
+  "KeeperCluster",
+]);
+
+/** Places in one manifest that run containers without naming `secret` among their pull secrets. */
+function withoutPullSecret(doc: unknown, secret: string, accounts: ReadonlySet<string>): string[] {
+  const d = doc as {
+    kind?: string;
+    metadata?: { name?: string; annotations?: Record<string, string> };
+    spec?: Record<string, unknown>;
+  };
+  if (d?.metadata?.annotations?.["helm.sh/hook"]?.startsWith("test")) return [];
+  const names = (v: unknown) => (Array.isArray(v) ? v.map((x) => (x as { name?: string }).name) : []);
+  const out: string[] = [];
+  const where = `${d?.kind}/${d?.metadata?.name}`;
+  if (d?.kind && OPERATOR_KINDS.has(d.kind)) {
+    if (!names(d.spec?.imagePullSecrets).includes(secret)) out.push(where);
+    return out;
+  }
+  const walk = (v: unknown, at: string): void => {
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, at));
+    if (typeof v !== "object" || v === null) return;
+    const o = v as Record<string, unknown>;
+    const account = typeof o.serviceAccountName === "string" ? o.serviceAccountName : "default";
+    if (Array.isArray(o.containers) && !names(o.imagePullSecrets).includes(secret) && !accounts.has(account))
+      out.push(at);
+    for (const x of Object.values(o)) walk(x, at);
+  };
+  walk(d?.spec, where);
+  return out;
+}
