@@ -22,6 +22,8 @@ import {
 } from "../../automation/airgap-bundle";
 import { installerParts } from "../../automation/airgap-installer";
 import { ChartsError } from "../../automation/charts";
+import { main as cli } from "../../automation/cli";
+import { memoryIO } from "./command-io";
 import { PROJECT_ROOT } from "../../lib/paths";
 
 const digestOf = (b: Buffer) => `sha256:${crypto.createHash("sha256").update(b).digest("hex")}`;
@@ -381,5 +383,53 @@ describe("es1 airgap bundle and push", function () {
       /damaged\.tar: checksum mismatch with .*damaged\.tar\.sha256/,
     );
     assert.deepStrictEqual(site.log, []);
+  });
+});
+
+describe("es1 airgap command line", function () {
+  this.timeout(30000);
+  const run = async (...argv: string[]) => {
+    const c = memoryIO();
+    return { code: await cli(["airgap", ...argv], c.io), out: c.out(), err: c.err() };
+  };
+
+  it("explains itself and refuses a wrong command line with exit 2, before touching any stack or registry", async () => {
+    const help = await run("--help");
+    assert.strictEqual(help.code, 0);
+    assert.match(help.out, /es1 airgap images --stack/);
+    assert.match(help.out, /--include-installer/);
+    assert.strictEqual((await run()).code, 2);
+    assert.match((await run("mirror")).err, /unknown subcommand 'mirror'/);
+    const noStack = await run("images");
+    assert.strictEqual(noStack.code, 2);
+    assert.match(noStack.err, /--stack/);
+    assert.match((await run("bundle", "--stack", "site")).err, /--out/);
+    assert.match(
+      (await run("bundle", "--stack", "site", "--out", "a.tar", "--since", "a.tar")).err,
+      /--since names the bundle being written/,
+    );
+    assert.match(
+      (await run("bundle", "--stack", "site", "--out", "a.tar", "--override-registry", "docker.io")).err,
+      /--override-registry 'docker\.io' is not <from>=<to>/,
+    );
+    const push = await run(
+      "push",
+      "--bundle",
+      "/nonexistent.tar",
+      "--registry",
+      "registry.internal:5000/es1",
+      "--json",
+    );
+    assert.strictEqual(push.code, 2);
+    assert.deepStrictEqual(JSON.parse(push.out), {
+      command: "airgap push",
+      status: "failed",
+      exitCode: 2,
+      errors: ["bundle /nonexistent.tar does not exist"],
+    });
+    assert.match(
+      (await run("push", "--bundle", "x.tar", "--registry", "https://registry/")).err,
+      /is not a registry location/,
+    );
   });
 });
