@@ -362,15 +362,27 @@ export class Infrastructure extends pulumi.ComponentResource {
       : undefined;
     // es1:airgap.registryAuth: the pull Secret every release names, there before any of them.
     const { registry, registryAuth } = settings.airgap;
+    // node-exporter's namespace needs it too: its pods pull from the same registry.
+    const pullTargets: [string, k8s.core.v1.Namespace][] = [
+      ["registry-pull-secret", this.namespace],
+      ...(this.nodeExporterNamespace
+        ? [
+            ["node-exporter-registry-pull-secret", this.nodeExporterNamespace] as [
+              string,
+              k8s.core.v1.Namespace,
+            ],
+          ]
+        : []),
+    ];
     const pull =
       registry && registryAuth
-        ? [
+        ? pullTargets.map(([resourceName, ns]) =>
             registryPullSecret(
-              "registry-pull-secret",
-              { namespace, registry, auth: registryAuth },
-              { parent: this, provider: cluster.provider, dependsOn: [this.namespace] },
+              resourceName,
+              { namespace: ns.metadata.name, registry, auth: registryAuth },
+              { parent: this, provider: cluster.provider, dependsOn: [ns] },
             ),
-          ]
+          )
         : [];
 
     const base = helmRelease(

@@ -165,7 +165,8 @@ export async function stackImages(name: string, argSettings: string[], io: Comma
   });
   const airgap = (await structuredConfig(stack, "es1:airgap")) as
     { registry?: unknown; charts?: unknown } | undefined;
-  const temporary = await previewConfig(stack, settings, ["es1:airgap.registry"]);
+  // The public image names: without the registry, and without its credentials (refused alone).
+  const temporary = await previewConfig(stack, settings, ["es1:airgap.registry", "es1:airgap.registryAuth"]);
   try {
     const events: EngineEvent[] = [];
     const report = await runOperation(stack, "preview", {

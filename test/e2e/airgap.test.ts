@@ -155,7 +155,8 @@ describe("air-gapped site: es1 airgap images, bundle, push, and a deploy from th
     siteBase = `127.0.0.1:${site.port}/es1`;
     e = await openE2eStack(STACK, {
       ...componentsOnly(["redis", "ollama"]),
-      "es1:components.ollama.models": JSON.stringify([MODEL]),
+      // Path syntax: a list element (a JSON string here would be stored as one string).
+      "es1:components.ollama.models[0]": MODEL,
       "es1:airgap.registry": siteBase,
       "es1:airgap.registryAuth.username": "robot",
     });

@@ -5,7 +5,7 @@
 // and the Pulumi engine installs Valkey from `es1:airgap.charts: oci://127.0.0.1:<port>/charts`
 // through the Helm inside the Kubernetes provider.
 import * as assert from "assert";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";

@@ -1,6 +1,6 @@
 // es1:airgap.registryAuth: the pull Secret the program writes in every namespace it creates, and
 // the checks on the setting. That every chart's pods name it is shown on the rendered charts in
-// airgap-images.test.ts.
+// test/charts/airgap-images.test.ts.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";

@@ -19,7 +19,7 @@ import { REGISTRY_PULL_SECRET as PULL_SECRET } from "../../config/airgap";
 import { SIZING_PROFILES } from "../../config/settings";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
-import { runProgram } from "./harness";
+import { runProgram } from "../unit/harness";
 
 const SHARED = path.resolve(PROJECT_ROOT, "..", "shared", "upstream-charts");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -51,7 +51,7 @@ async function releasesFor(extra: Record<string, string>): Promise<RenderedRelea
       "es1:licenses": JSON.stringify({ beam: license("beam") }),
       ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "es1:airgap")),
     },
-    { secretKeys: ["es1:licenses", "es1:airgap"] },
+    { secretKeys: ["es1:licenses", "es1:airgap", "es1:backup"] },
   );
   return run.byType(RELEASE).map((r) => ({
     urn: r.name,
@@ -231,13 +231,36 @@ describe("es1 airgap images: every image of every release, from the rendered cha
 
   it("with es1:airgap.registry set, every image of every release is in the registry, exactly where the list maps it, and every pod names the pull Secret", async function () {
     const registry = "registry.internal:5000/es1";
-    const upstream = await imagesFor({ "es1:sizing": "minimal" }, registry);
+    // The optional releases too: the Barman Cloud plugin (es1:backup), the Gateway API CRDs and
+    // Envoy Gateway (es1:access on an existing cluster).
+    const optional = {
+      "es1:sizing": "minimal",
+      "es1:backup": JSON.stringify({
+        objectStore: {
+          endpoint: "https://s3.site.example:9000",
+          bucket: "es1-backups",
+          accessKeyId: "backup-key-id",
+          secretAccessKey: "backup-secret-key",
+        },
+      }),
+      "es1:access": JSON.stringify({
+        installEnvoyGateway: true,
+        baseDomain: "es1.example.com",
+        tls: { issuer: "acme", acmeEmail: "ops@example.com" },
+      }),
+    };
+    const upstream = await imagesFor(optional, registry);
     const airgap = { registry, registryAuth: { username: "robot", password: "token-value" } };
     const releases = await releasesFor({
-      "es1:sizing": "minimal",
+      ...optional,
       "es1:airgap": JSON.stringify(airgap),
       "es1:components": JSON.stringify({ ollama: { models: ["llama3.2:1b", "acme/tuned:2"] } }),
     });
+    for (const name of ["es1-postgresql-backup", "es1-envoy-gateway"])
+      assert.ok(
+        releases.some((r) => r.name === name),
+        `${name} is rendered`,
+      );
     const docsOf = new Map<RenderedRelease, unknown[]>();
     for (const r of releases) docsOf.set(r, await renderRelease(r));
     const mirrored = imageList(
