@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { PROJECT_ROOT } from "../lib/paths";
 import type { RenderedRelease } from "./render";
 
 /** A parsed image reference, normalised as a container runtime resolves it. */
@@ -155,10 +156,13 @@ const OPERATOR_APIS = [
 /** The `helm template` command line of one rendered release. */
 export function templateArgs(r: RenderedRelease, valuesFile: string): string[] {
   if (typeof r.chart !== "string" || r.chart === "") throw new Error(`release ${r.name} has no chart`);
-  const args = ["template", r.name, r.chart, "--values", valuesFile];
+  // The program names its own charts relative to the project (where Pulumi runs it), not to the
+  // directory `es1` was started in.
+  const chart = /^\.\.?\//.test(r.chart) ? path.resolve(PROJECT_ROOT, r.chart) : r.chart;
+  const args = ["template", r.name, chart, "--values", valuesFile];
   if (typeof r.namespace === "string" && r.namespace !== "") args.push("--namespace", r.namespace);
   // A local chart (a directory or archive) is taken as it is; a repository or OCI chart at its version.
-  const local = fs.existsSync(r.chart);
+  const local = fs.existsSync(chart);
   if (!local && typeof r.version === "string" && r.version !== "") args.push("--version", r.version);
   if (typeof r.repository === "string" && r.repository !== "") args.push("--repo", r.repository);
   if (/^oci:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?\//.test(r.chart)) args.push("--plain-http");

@@ -174,6 +174,11 @@ describe("es1 airgap images: image references", () => {
       operation: "create",
       values: {},
     };
+    // The program's own charts are relative to the project, wherever `es1` runs.
+    assert.strictEqual(
+      templateArgs({ ...base, chart: "./infrastructure/charts/es1-base" }, "/v")[2],
+      path.join(PROJECT_ROOT, "infrastructure/charts/es1-base"),
+    );
     const args = templateArgs(base, "/v.json");
     assert.deepStrictEqual(args.slice(0, 10), [
       "template",

@@ -18,6 +18,8 @@ import { catalogCharts, Http, pushBlob, Registry } from "../../automation/charts
 import { REGISTRY_PULL_SECRET } from "../../config/airgap";
 import { runEs1Json } from "./es1-cli";
 import { kubectl } from "./kube";
+import { allowedConnections, netpolicyBinary, writeClusterObjects } from "./netpol";
+import { parseEndpoint } from "./reachability";
 import { startRegistry } from "./registry";
 import { componentsOnly, discardStack, E2eStack, openE2eStack } from "./stack";
 
@@ -326,6 +328,18 @@ describe("air-gapped site: es1 airgap images, bundle, push, and a deploy from th
           `${p.metadata.name}: egress to an IP block`,
         );
       }
+    // And the reachability analysis (netpol-analyzer, as test/e2e/isolation.test.ts runs it): no
+    // workload of the stack may open a connection to any address outside the pods.
+    const dir = fs.mkdtempSync(path.join(work, "netpol-"));
+    writeClusterObjects(e.kubeconfig, dir);
+    const outward = allowedConnections(netpolicyBinary(), dir).filter(
+      (c) => parseEndpoint(c.src).namespace === NS && parseEndpoint(c.dst).range !== undefined,
+    );
+    assert.deepStrictEqual(
+      outward.map((c) => `${c.src} => ${c.dst} (${c.conn})`),
+      [],
+      "connections to outside the cluster",
+    );
     const second = await stack.preview({ diff: false });
     assert.deepStrictEqual(
       Object.entries(second.changeSummary).filter(([op, n]) => op !== "same" && n > 0),
