@@ -126,6 +126,8 @@ describe("es1:airgap.registryAuth", function () {
     assert.deepStrictEqual(pulls.map((s) => (s.inputs.metadata as { namespace?: string }).namespace).sort(), [
       "beam-platform",
       "es1-infrastructure",
+      // node-exporter's own namespace (monitoring is on): its DaemonSet pulls from the registry too.
+      "es1-node-exporter",
       "rimbal-platform",
     ]);
     for (const s of pulls) {
