@@ -73,6 +73,7 @@ function platforms(
         access: access(name),
         registry: settings.airgap.registry,
         imagePullSecrets: settings.airgap.imagePullSecrets,
+        ...(settings.airgap.registryAuth ? { registryAuth: settings.airgap.registryAuth } : {}),
         monitoring: endpoints.services.prometheus !== undefined,
         exposure: platformAccess(plan, settings.access, name),
         timeoutSeconds: settings.platformTimeoutSeconds,

@@ -11,6 +11,7 @@ import type { AirgapSettings } from "../config/airgap";
 import { ConfigError, ConfigErrors } from "../config/errors";
 import { resolveChart, ResolvedChart, UpstreamChart } from "../lib/charts";
 import { JsonObject } from "../lib/json";
+import { registryPullSecret } from "../lib/pull-secret";
 import { helmRelease } from "../lib/release";
 import { INFRASTRUCTURE_NAMESPACE } from "../infrastructure/layout";
 import { AccessPlan, CLUSTER_ISSUERS, networkPolicyPeer, SHARED_GATEWAY, SharedRoute } from "./plan";
@@ -194,6 +195,18 @@ export class Access extends pulumi.ComponentResource {
       : undefined;
     const ns = this.ns;
     const crdDeps = this.gatewayApi;
+    // es1:airgap.registryAuth: Envoy Gateway's pods pull with the same Secret as every other.
+    const { registry, registryAuth } = args.airgap;
+    const pull =
+      ns && registry && registryAuth
+        ? [
+            registryPullSecret(
+              "gateway-registry-pull-secret",
+              { namespace: ns.metadata.name, registry, auth: registryAuth, labels },
+              { ...k8sOpts, dependsOn: [ns] },
+            ),
+          ]
+        : [];
     if (args.charts.gatewayApiCrds && ns)
       crdDeps.push(
         helmRelease(
@@ -219,7 +232,7 @@ export class Access extends pulumi.ComponentResource {
             timeoutSeconds: 600,
             provider: cluster.provider,
           },
-          { parent: this, dependsOn: [ns, ...crdDeps] },
+          { parent: this, dependsOn: [ns, ...pull, ...crdDeps] },
         ),
       );
     this.ready.push(...crdDeps);

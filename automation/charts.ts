@@ -47,7 +47,7 @@ export interface RegistryCredentials {
 }
 
 /** What every network operation shares; tests inject `fetch`. */
-interface TransportOptions {
+export interface TransportOptions {
   /**
    * OCI over plain HTTP. Unset: plain HTTP for loopback registries (localhost, 127.0.0.0/8, [::1]),
    * HTTPS for every other, as Docker treats local registries.
@@ -129,7 +129,7 @@ export interface PushResult {
 // ---------------------------------------------------------------------------------------------
 // Digests and the checksum file
 
-function sha256(data: Buffer | string): string {
+export function sha256(data: Buffer | string): string {
   return crypto.createHash("sha256").update(data).digest("hex");
 }
 
@@ -332,7 +332,7 @@ function causeOf(e: unknown): string {
   return e.message;
 }
 
-class Http {
+export class Http {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
   readonly log: (line: string) => void;
@@ -375,12 +375,12 @@ class Http {
   }
 }
 
-function httpFailure(what: string, url: string, res: { status: number; body: Buffer }): ChartsError {
+export function httpFailure(what: string, url: string, res: { status: number; body: Buffer }): ChartsError {
   const detail = res.body.toString("utf8").replace(/\s+/g, " ").trim().slice(0, 200);
   return new ChartsError(`${what}: ${url} answered HTTP ${res.status}${detail ? `: ${detail}` : ""}`);
 }
 
-function checkDigest(data: Buffer, expected: string, what: string): void {
+export function checkDigest(data: Buffer, expected: string, what: string): void {
   const [algorithm, hex] = expected.includes(":") ? expected.split(":", 2) : ["sha256", expected];
   if (algorithm !== "sha256" && algorithm !== "sha512") {
     throw new ChartsError(`${what}: digest ${expected} uses an algorithm es1 does not verify`);
@@ -426,7 +426,7 @@ function basicAuth(c: RegistryCredentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
 }
 
-class Registry {
+export class Registry {
   private readonly tokens = new Map<string, string>();
   private basic = false;
   readonly base: string;
@@ -559,7 +559,12 @@ async function pullOciChart(
 }
 
 /** Uploads a blob unless the repository has it already (monolithic upload: POST, then PUT). */
-async function pushBlob(registry: Registry, repo: string, data: Buffer, what: string): Promise<string> {
+export async function pushBlob(
+  registry: Registry,
+  repo: string,
+  data: Buffer,
+  what: string,
+): Promise<string> {
   const digest = `sha256:${sha256(data)}`;
   const head = await registry.request(repo, "pull,push", "HEAD", `/v2/${repo}/blobs/${digest}`);
   if (head.status === 200) return digest;
@@ -747,7 +752,11 @@ function existingMirror(out: string): Map<string, string> | undefined {
 }
 
 /** Runs `work` over `items`, `width` at a time, and returns every result or every error. */
-async function pool<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   const errors: unknown[] = [];
   let next = 0;

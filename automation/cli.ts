@@ -10,6 +10,11 @@ function stack(command: StackCommand): Command {
 }
 
 const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = {
+  airgap: {
+    summary:
+      "list a stack's images, bundle them with charts and models, push a bundle to a site registry (docs/airgap.md)",
+    run: async (argv, io) => (await import("./commands/airgap")).airgapCommand(argv, io),
+  },
   backup: {
     summary:
       "take an on-demand backup of a deployed stack and wait for it, or list its backups (docs/backup.md)",
@@ -86,6 +91,7 @@ if (require.main === module) {
   const abort = new AbortController();
   let signals = 0;
   const stackCommands = [
+    "airgap",
     "preview",
     "up",
     "refresh",

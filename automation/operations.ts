@@ -132,8 +132,13 @@ async function configAt(stack: Stack, file: string, args: string[]): Promise<voi
  * stack's config (preview, render): the copy gets exactly what applySettings would write, and the
  * stack's own file is never opened for writing, so even a killed run leaves it as it was.
  */
-export async function previewConfig(stack: Stack, settings: ConfigSetting[]): Promise<TemporaryConfig> {
-  if (settings.length === 0) return { dispose: () => undefined };
+export async function previewConfig(
+  stack: Stack,
+  settings: ConfigSetting[],
+  /** Keys (path syntax) left out of the copy, e.g. es1:airgap.registry for the public image names. */
+  remove: readonly string[] = [],
+): Promise<TemporaryConfig> {
+  if (settings.length === 0 && remove.length === 0) return { dispose: () => undefined };
   const source = stackConfigFile(stack);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-config-"));
   const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
@@ -153,11 +158,18 @@ export async function previewConfig(stack: Stack, settings: ConfigSetting[]): Pr
         ]);
       }
     }
-    await configAt(stack, file, [
-      "set-all",
-      "--path",
-      ...settings.flatMap((s) => ["--plaintext", `${s.key}=${s.value}`]),
-    ]);
+    for (const key of remove) {
+      // A key that is not set is already left out (`pulumi config rm` says "not found").
+      await configAt(stack, file, ["rm", "--path", key]).catch((e: unknown) => {
+        if (!/not found/i.test(errorMessages(e).join(" "))) throw e;
+      });
+    }
+    if (settings.length > 0)
+      await configAt(stack, file, [
+        "set-all",
+        "--path",
+        ...settings.flatMap((s) => ["--plaintext", `${s.key}=${s.value}`]),
+      ]);
   } catch (e) {
     dispose();
     throw new ConfigSetError(

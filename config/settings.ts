@@ -158,7 +158,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   );
   const cluster = parseCluster(r, src, id, environment);
   const secrets = parseSecrets(r, src);
-  const airgap = parseAirgap(r, id.cwd);
+  const airgap = parseAirgap(r, id.cwd, (k) => src.isSecret(k));
   const components = parseComponents(r, sizing);
   const network = parseNetwork(r);
   const { customers, licensing } = parseCustomers(

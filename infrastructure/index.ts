@@ -41,6 +41,7 @@ import { MLFLOW_ARTIFACTS_CLAIM } from "./values/mlflow";
 import { OLLAMA_CLAIM } from "./values/ollama";
 import { databaseUsers } from "./values/postgresql";
 import { redisUsers } from "./values/redis";
+import { registryPullSecret } from "../lib/pull-secret";
 
 export { INFRASTRUCTURE_NAMESPACE } from "./layout";
 
@@ -359,6 +360,30 @@ export class Infrastructure extends pulumi.ComponentResource {
           { parent: this, provider: cluster.provider },
         )
       : undefined;
+    // es1:airgap.registryAuth: the pull Secret every release names, there before any of them.
+    const { registry, registryAuth } = settings.airgap;
+    // node-exporter's namespace needs it too: its pods pull from the same registry.
+    const pullTargets: [string, k8s.core.v1.Namespace][] = [
+      ["registry-pull-secret", this.namespace],
+      ...(this.nodeExporterNamespace
+        ? [
+            ["node-exporter-registry-pull-secret", this.nodeExporterNamespace] as [
+              string,
+              k8s.core.v1.Namespace,
+            ],
+          ]
+        : []),
+    ];
+    const pull =
+      registry && registryAuth
+        ? pullTargets.map(([resourceName, ns]) =>
+            registryPullSecret(
+              resourceName,
+              { namespace: ns.metadata.name, registry, auth: registryAuth },
+              { parent: this, provider: cluster.provider, dependsOn: [ns] },
+            ),
+          )
+        : [];
 
     const base = helmRelease(
       {
@@ -369,7 +394,7 @@ export class Infrastructure extends pulumi.ComponentResource {
         timeoutSeconds: 120,
         provider: cluster.provider,
       },
-      { parent: this, dependsOn: [this.namespace] },
+      { parent: this, dependsOn: [this.namespace, ...pull] },
     );
 
     // Every component has its ComponentResource, switched on or not: its credentials live under
@@ -538,6 +563,7 @@ export class Infrastructure extends pulumi.ComponentResource {
         this.namespace,
         ...(key === "monitoring" && this.nodeExporterNamespace ? [this.nodeExporterNamespace] : []),
         base,
+        ...pull,
         ...after,
         ...(ownSecrets[entry.component] ?? []),
         ...(volumes[entry.component] ?? []),

@@ -8,6 +8,8 @@ import { helmRelease } from "../lib/release";
 import { platformChart } from "./chart-version";
 import { LicensedCustomer } from "./license/deploy-gate";
 import { PLATFORM_SIZING } from "./sizing";
+import { RegistryAuth } from "../config/airgap";
+import { registryPullSecret } from "../lib/pull-secret";
 import { customerObjects, PLATFORM_CHILDREN, PLATFORM_RELEASE, platformValues } from "./values";
 
 export { customerObjects, PLATFORM_RELEASE, platformValues } from "./values";
@@ -20,6 +22,8 @@ export interface CustomerPlatformArgs {
   access: CustomerAccess;
   registry?: string;
   imagePullSecrets: string[];
+  /** es1:airgap.registryAuth: the pull Secret is written into the customer's namespace. */
+  registryAuth?: RegistryAuth;
   monitoring: boolean;
   /** The customer's hosts, gateway and certificates (access/plan.ts). */
   exposure: PlatformAccess;
@@ -165,6 +169,17 @@ export class CustomerPlatform extends pulumi.ComponentResource {
 
     for (const w of licensed.warnings) pulumi.log.warn(w, this);
 
+    const pull =
+      args.registry && args.registryAuth
+        ? [
+            registryPullSecret(
+              child("registry-pull"),
+              { namespace, registry: args.registry, auth: args.registryAuth, labels },
+              inNs,
+            ),
+          ]
+        : [];
+
     // Its appVersion is the customer's platform version, so `helm list` shows what runs.
     const chart = platformChart(c.platformVersion);
     const release = helmRelease(
@@ -188,7 +203,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
         timeoutSeconds: args.timeoutSeconds,
         provider: cluster.provider,
       },
-      { parent: this, dependsOn: [ns, keys, ...secrets, ...args.dependsOn] },
+      { parent: this, dependsOn: [ns, keys, ...secrets, ...pull, ...args.dependsOn] },
     );
 
     this.outputs = {

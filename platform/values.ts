@@ -26,6 +26,7 @@ export const PLATFORM_CHILDREN = [
   "database",
   "redis",
   "license-keys",
+  "registry-pull",
   "platform",
 ] as const;
 

@@ -22,10 +22,11 @@ import {
   parseArgs,
   ParsedArgs,
   required,
+  selectSubcommand,
   UsageError,
 } from "./common";
 
-const USAGE: Record<string, string> = {
+const USAGE: Record<Sub, string> = {
   pull:
     "es1 charts pull --out <dir> [--charts <name>,<name>...] [--override-repo <upstream>=<url> ...]\n" +
     "                [--plain-http] [--json]",
@@ -70,26 +71,10 @@ function wrap(items: readonly string[], indent: string): string {
 
 type Sub = "pull" | "push" | "verify";
 
-function isSub(s: string | undefined): s is Sub {
-  return s === "pull" || s === "push" || s === "verify";
-}
-
 export async function chartsCommand(argv: string[], io: CommandIO): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === "help" || sub === "--help" || sub === "-h") {
-    io.stdout.write(HELP);
-    return EXIT_OK;
-  }
-  if (!isSub(sub)) {
-    io.stderr.write(
-      `es1 charts: ${sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`}\n${HELP}`,
-    );
-    return EXIT_USAGE;
-  }
-  if (rest.includes("--help") || rest.includes("-h")) {
-    io.stdout.write(`usage: ${USAGE[sub]}\n`);
-    return EXIT_OK;
-  }
+  const selected = selectSubcommand("charts", argv, io, HELP, USAGE);
+  if (typeof selected === "number") return selected;
+  const { sub, rest } = selected;
   const json = rest.includes("--json");
   const subcommands: Record<Sub, Command> = { pull, push, verify };
   try {
@@ -164,7 +149,7 @@ async function pull(argv: string[], io: CommandIO): Promise<number> {
 }
 
 /** Registry credentials from the environment: both variables or neither. */
-function credentials(env: CommandIO["env"]): RegistryCredentials | undefined {
+export function credentials(env: CommandIO["env"]): RegistryCredentials | undefined {
   const username = env[REGISTRY_USERNAME_ENV];
   const password = env[REGISTRY_PASSWORD_ENV];
   if (!username && !password) return undefined;

@@ -115,3 +115,33 @@ export async function readAll(stream: AsyncIterable<string | Buffer>): Promise<s
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString("utf8");
 }
+
+/**
+ * The part every `es1 <command> <subcommand>` shares: help, a missing or unknown subcommand, and a
+ * subcommand's own --help. Returns the exit code when that settled it, else the subcommand and its
+ * arguments.
+ */
+export function selectSubcommand<S extends string>(
+  command: string,
+  argv: readonly string[],
+  io: CommandIO,
+  help: string,
+  usage: Record<S, string>,
+): number | { sub: S; rest: string[] } {
+  const [sub, ...rest] = argv;
+  if (sub === "help" || sub === "--help" || sub === "-h") {
+    io.stdout.write(help);
+    return EXIT_OK;
+  }
+  if (sub === undefined || !Object.prototype.hasOwnProperty.call(usage, sub)) {
+    io.stderr.write(
+      `es1 ${command}: ${sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`}\n${help}`,
+    );
+    return EXIT_USAGE;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout.write(`usage: ${usage[sub as S]}\n`);
+    return EXIT_OK;
+  }
+  return { sub: sub as S, rest };
+}

@@ -215,5 +215,11 @@ check "license sidecars: a PodMonitor on their health port, admitted by the Prom
    grep -A30 'kind: PodMonitor' | grep -q 'port: license' &&
    helm template es1-platform $platform -f $vals/servicemonitor.yaml --show-only templates/networkpolicies.yaml | grep -q 'port: license'"
 
+echo "es1 airgap images over the real charts"
+# helm template of every release at every sizing: too slow for the unit tier, so it runs here.
+check "every image of every chart listed, and where es1:airgap.registry maps it" \
+  node_modules/.bin/mocha --require ts-node/register/transpile-only --timeout 900000 --reporter dot \
+  test/charts/airgap-images.test.ts
+
 echo "charts: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

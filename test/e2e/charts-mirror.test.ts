@@ -5,7 +5,7 @@
 // and the Pulumi engine installs Valkey from `es1:airgap.charts: oci://127.0.0.1:<port>/charts`
 // through the Helm inside the Kubernetes provider.
 import * as assert from "assert";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -18,6 +18,7 @@ import { catalogCharts, CHECKSUM_FILE } from "../../automation/charts";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { runEs1Async } from "./es1-cli";
 import { helm } from "./kube";
+import { startRegistry } from "./registry";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
 const SHARED = path.resolve(PROJECT_ROOT, "..", "shared", "upstream-charts");
@@ -65,30 +66,6 @@ async function serveDir(
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-/** go-containerregistry's in-memory registry on a free localhost port; its request log is kept. */
-async function startRegistry(): Promise<{ port: number; log: string[]; proc: ChildProcess }> {
-  const proc = spawn("registry", ["-port", "0"], { stdio: ["ignore", "ignore", "pipe"] });
-  const log: string[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`registry did not start:\n${log.join("\n")}`)), 30000);
-    proc.on("error", (e) =>
-      reject(new Error(`cannot start 'registry' (bash scripts/tools.sh registry): ${e.message}`)),
-    );
-    let partial = "";
-    proc.stderr?.on("data", (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      log.push(...lines);
-      const m = /serving on port (\d+)/.exec(lines.join("\n"));
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  return { port, log, proc };
 }
 
 /** A throwaway CA and a certificate for 127.0.0.1 it signed, made with openssl. */

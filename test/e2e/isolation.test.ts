@@ -1,14 +1,13 @@
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_ROOT } from "../../lib/paths";
 import { generateKeyPair } from "../../platform/license";
 import { e2eLicense } from "./es1-cli";
-import { kubectl, mustGet } from "./kube";
+import { mustGet } from "./kube";
+import { allowedConnections, netpolicyBinary, writeClusterObjects } from "./netpol";
 import { Connection, Expectations, violations } from "./reachability";
 import { discardStack, openE2eStack } from "./stack";
 
@@ -81,13 +80,6 @@ const OPERATOR_PODS: { name: string; labels: Record<string, string>; ports: [str
   },
 ];
 
-interface Obj {
-  apiVersion?: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  spec?: { template?: { spec?: { containers?: { ports?: { name?: string; containerPort: number }[] }[] } } };
-}
-
 describe("isolation of paying tenants, proved by reachability analysis", function () {
   let kubeconfig: string;
   let backend: string;
@@ -98,21 +90,10 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
   let expect: Expectations;
   let netpolicy: string;
 
-  /** The analyzer's allowed connections over `dir`. */
-  const analyse = (): Connection[] => {
-    const r = spawnSync(netpolicy, ["list", "--dirpath", dir, "-o", "json", "-q"], {
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    assert.strictEqual(r.status, 0, `netpolicy list failed: ${r.stderr}`);
-    return JSON.parse(r.stdout) as Connection[];
-  };
+  const analyse = (): Connection[] => allowedConnections(netpolicy, dir);
 
   before(async function () {
-    // The analyzer is built on request only (scripts/tools.sh netpol); cached after the first time.
-    const tools = path.join(PROJECT_ROOT, "scripts/tools.sh");
-    execFileSync("bash", [tools, "netpol"], { stdio: "inherit" });
-    netpolicy = path.join(execFileSync("bash", [tools, "bin"]).toString().trim(), "netpolicy");
+    netpolicy = netpolicyBinary();
     ({ stack, kubeconfig, backend } = await openE2eStack(STACK, {}));
     // Where this cluster's API server and nodes answer: the addresses es1:network names.
     const ep = mustGet<{ subsets: { addresses: { ip: string }[] }[] }>(
@@ -164,16 +145,7 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
 
   it("holds the isolation matrix in what the cluster holds, analysed by netpol-analyzer", function () {
     // What the cluster holds: namespaces, workloads and NetworkPolicies, one file each kind.
-    const kinds = ["namespaces", "deployments", "statefulsets", "daemonsets", "networkpolicies"];
-    const objects: Obj[] = [];
-    for (const kind of kinds) {
-      const list = JSON.parse(kubectl(kubeconfig, "get", kind, "-A", "-o", "json")) as { items: Obj[] };
-      const items = list.items.filter(
-        (o) => !o.metadata.namespace?.startsWith("kube-") || kind === "namespaces",
-      );
-      objects.push(...items);
-      fs.writeFileSync(path.join(dir, `${kind}.yaml`), items.map((o) => yaml.dump(o)).join("---\n"));
-    }
+    const objects = writeClusterObjects(kubeconfig, dir);
     fs.writeFileSync(
       path.join(dir, "operator-pods.yaml"),
       OPERATOR_PODS.map((p) =>
