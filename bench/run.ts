@@ -13,6 +13,7 @@ import { OpMap, Stack } from "@pulumi/pulumi/automation";
 import { renderStack } from "../automation/render";
 import { installOrder } from "../infrastructure";
 import { RELEASES, releaseName } from "../infrastructure/catalog";
+import { NODE_EXPORTER_NAMESPACE } from "../infrastructure/layout";
 import { chartSource } from "../automation/chart-source";
 import { openStack } from "../automation/workspace";
 import { PROJECT_ROOT } from "../lib/paths";
@@ -130,7 +131,13 @@ function helmLoop(kubeconfig: string, renderDir: string, pulumiVolumes: string):
   const order = ["es1-base", ...installOrder([...RELEASES]).map(releaseName)];
   const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
   steps.sort((a, b) => rank(a.name) - rank(b.name));
-  const namespaces = [...new Set(steps.map((r) => r.namespace))];
+  // The releases' namespaces, and node-exporter's own, which the program makes beside them.
+  const namespaces = [
+    ...new Set([
+      ...steps.map((r) => r.namespace),
+      ...(steps.some((r) => r.name === releaseName("monitoring")) ? [NODE_EXPORTER_NAMESPACE] : []),
+    ]),
+  ];
   for (const ns of namespaces) run("kubectl", ["--kubeconfig", kubeconfig, "create", "namespace", ns]);
   run("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", pulumiVolumes]);
   const start = Date.now();
