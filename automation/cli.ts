@@ -2,7 +2,7 @@
 // automation/commands/ taking (argv, io) and returning its exit code, so tests drive it in memory.
 import { Command, CommandIO, EXIT_OK, EXIT_USAGE } from "./commands/common";
 import { licenseCommand } from "./commands/license";
-import type { StackCommand } from "./commands/stack-args";
+import { STACK_COMMANDS, type StackCommand } from "./commands/stack-args";
 
 // The stack commands load the Pulumi program and providers' SDKs: only when one of them runs.
 function stack(command: StackCommand): Command {
@@ -90,18 +90,7 @@ if (require.main === module) {
   // signal ends the process at once.
   const abort = new AbortController();
   let signals = 0;
-  const stackCommands = [
-    "airgap",
-    "preview",
-    "up",
-    "refresh",
-    "destroy",
-    "outputs",
-    "render",
-    "secrets",
-    "rollout",
-    "backup",
-  ];
+  const stackCommands = [...STACK_COMMANDS.map((c) => c.split(" ")[0]), "airgap", "rollout", "backup"];
   for (const sig of stackCommands.includes(process.argv[2] ?? "") ? (["SIGINT", "SIGTERM"] as const) : []) {
     process.on(sig, () => {
       if (++signals > 1) process.exit(130);
