@@ -7,7 +7,7 @@ import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { generateKeyPair } from "../../platform/license";
-import { e2eLicense } from "./es1-cli";
+import { e2eLicense, testKeyConfig } from "./es1-cli";
 import { kubectl, mustGet } from "./kube";
 import { Connection, Expectations, violations } from "./reachability";
 import { discardStack, openE2eStack } from "./stack";
@@ -127,7 +127,7 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
     nodes = ["198.51.100.0/24"];
     const config: Record<string, string> = {
       "es1:sizing": "minimal",
-      [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
+      ...testKeyConfig(KEY),
       "es1:network.apiServerCidrs[0]": `${apiServer}/32`,
       "es1:network.nodeCidrs[0]": nodes[0],
     };
