@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       "es1:cluster": JSON.stringify({ provider: "existing", kubeconfig }),
       "es1:customers": JSON.stringify(names),
       "es1:licenses": JSON.stringify(licenses),
+      "es1:licenseTestKeys": "true",
       "es1:licensePublicKeys": JSON.stringify({ [key.keyId]: key.publicKey }),
     },
     { secretKeys: ["es1:licenses"] },

@@ -87,6 +87,8 @@ async function benchStack(name: string, kubeconfig: string, customers: string[])
       "es1:cluster.kubeconfig": { value: kubeconfig },
       "es1:cluster.context": { value: `kwok-${CLUSTER}` },
       "es1:airgap.charts": { value: (await chartSource()).dir },
+      // Licenses signed with a key of the bench's own: a test stack.
+      "es1:licenseTestKeys": { value: "true" },
       [`es1:licensePublicKeys.${KEY.keyId}`]: { value: KEY.publicKey },
       ...Object.fromEntries(
         customers.flatMap((c) => [

@@ -4,7 +4,8 @@ import * as yaml from "js-yaml";
 import { show } from "./errors";
 import { isCidr } from "./network";
 import { isPlainObject, joinPath, noValue, PlainObject, Reader, withoutNulls } from "./reader";
-import { SIZING_PROFILES, SizingProfile } from "./settings";
+import { shippedPublicKeys } from "../platform/license/trusted-keys";
+import { Environment, SIZING_PROFILES, SizingProfile } from "./settings";
 
 /** Where customer files live: `customers/<name>.yaml`, assets in `customers/<name>/`. */
 export const CUSTOMERS_DIR = "customers";
@@ -247,8 +248,12 @@ function parseCustomer(
 }
 
 export interface LicenseSettings {
-  /** Trusted ES1 public keys by key id (`es1:licensePublicKeys`); several during a rotation. */
-  publicKeys: Record<string, string>;
+  /**
+   * Operator-supplied public keys by key id (`es1:licensePublicKeys`), trusted beside the shipped
+   * ES1 keys (platform/license/trusted-keys.ts). Always empty unless the stack is a test stack
+   * (`es1:licenseTestKeys: true`, refused by prod stacks).
+   */
+  testKeys: Record<string, string>;
   /** A license ending within this many days deploys with a warning (`es1:licenseWarningDays`). */
   warnWithinDays: number;
   /**
@@ -263,10 +268,11 @@ export type LicensePolicy = (typeof LICENSE_POLICIES)[number];
 
 /**
  * Parses `es1:customers` (a list of names, or a map of name to per-stack overrides of
- * customers/<name>.yaml), `es1:licenses` and `es1:licensePublicKeys`.
+ * customers/<name>.yaml), `es1:licenses`, `es1:licenseTestKeys` and `es1:licensePublicKeys`.
  */
 export function parseCustomers(
   r: Reader,
+  environment: Environment,
   projectDir: string,
   isSecret: (key: string) => boolean,
   isPlainEntry: (key: string) => boolean = () => false,
@@ -315,7 +321,7 @@ export function parseCustomers(
         `no customer '${name}' in es1:customers; remove the license or add the customer`,
       );
   }
-  const publicKeys = r.stringMap("licensePublicKeys", r.raw("licensePublicKeys"));
+  const testKeys = parseTestKeys(r, environment);
   const warnWithinDays = r.integer("licenseWarningDays", r.raw("licenseWarningDays"), 30, {
     min: 0,
     max: 365,
@@ -341,5 +347,37 @@ export function parseCustomers(
     if (c) customers.push(c);
   }
   const policy = r.oneOf("licensePolicy", r.raw("licensePolicy"), LICENSE_POLICIES, "hold");
-  return { customers, licensing: { publicKeys, warnWithinDays, policy } };
+  return { customers, licensing: { testKeys, warnWithinDays, policy } };
+}
+
+/**
+ * `es1:licensePublicKeys` (operator-supplied keys) only on a stack that says it is for testing
+ * (`es1:licenseTestKeys: true`), which a prod stack refuses: licenses of a real installation are
+ * verified with the keys that ship with the release, never with keys from stack config.
+ */
+function parseTestKeys(r: Reader, environment: Environment): Record<string, string> {
+  const testing = r.boolean("licenseTestKeys", r.raw("licenseTestKeys"), false);
+  const keys = r.stringMap("licensePublicKeys", r.raw("licensePublicKeys"));
+  if (testing && environment === "prod") {
+    r.fail(
+      "licenseTestKeys",
+      "a stack with es1:environment prod trusts only the ES1 keys shipped with the release; remove es1:licenseTestKeys (and es1:licensePublicKeys), or use a non-prod stack for test licenses",
+    );
+    return {};
+  }
+  if (Object.keys(keys).length > 0 && !testing) {
+    r.fail(
+      "licensePublicKeys",
+      "operator-supplied license keys are accepted only by a test stack: licenses are verified with the ES1 keys shipped with the release (platform/chart/files/license-keys); remove es1:licensePublicKeys, or, on a non-prod stack that uses licenses you sign yourself, set es1:licenseTestKeys true (docs/licensing.md#test-keys)",
+    );
+    return {};
+  }
+  const shipped = shippedPublicKeys();
+  for (const id of Object.keys(keys))
+    if (Object.prototype.hasOwnProperty.call(shipped, id))
+      r.fail(
+        `licensePublicKeys.${id}`,
+        `'${id}' is the id of a shipped ES1 key; give the test key another id (shipped: ${Object.keys(shipped).join(", ")})`,
+      );
+  return keys;
 }

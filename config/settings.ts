@@ -74,6 +74,7 @@ export const TOP_LEVEL_KEYS = [
   "customers",
   "licenses",
   "licensePublicKeys",
+  "licenseTestKeys",
   "licenseWarningDays",
   "licensePolicy",
   "infrastructureStack",
@@ -163,6 +164,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
   const network = parseNetwork(r);
   const { customers, licensing } = parseCustomers(
     r,
+    environment,
     id.cwd,
     (k) => src.isSecret(k),
     (k) => src.isPlainEntry?.(k) ?? false,

@@ -49,7 +49,7 @@ export interface CustomerOutputs {
 
 /**
  * One customer's ES1 platform: its namespace (restricted Pod Security, quota, limits), the
- * Secrets the chart reads (license, database, Valkey), the trusted license keys, and the Release
+ * Secrets the chart reads (license, database, Valkey), a test stack's license keys, and the Release
  * of platform/chart. Its data lives in the shared stores and outlives this component.
  */
 export class CustomerPlatform extends pulumi.ComponentResource {
@@ -156,16 +156,22 @@ export class CustomerPlatform extends pulumi.ComponentResource {
         inNs,
       ),
     ];
-    const keys = new k8s.core.v1.ConfigMap(
-      child("license-keys"),
-      {
-        metadata: meta(names.publicKeys),
-        data: Object.fromEntries(
-          Object.entries(args.licensing.publicKeys).map(([kid, key]) => [`${kid}.pub`, key]),
-        ),
-      },
-      inNs,
-    );
+    // The shipped ES1 keys come with the chart (its ConfigMap <release>-license-keys); a test
+    // stack's own keys (es1:licenseTestKeys) are added beside them, and only there.
+    const testKeys = Object.entries(args.licensing.testKeys);
+    const keys =
+      testKeys.length === 0
+        ? []
+        : [
+            new k8s.core.v1.ConfigMap(
+              child("license-keys"),
+              {
+                metadata: meta(names.testKeys),
+                data: Object.fromEntries(testKeys.map(([kid, key]) => [`${kid}.pub`, key])),
+              },
+              inNs,
+            ),
+          ];
 
     for (const w of licensed.warnings) pulumi.log.warn(w, this);
 
@@ -199,11 +205,12 @@ export class CustomerPlatform extends pulumi.ComponentResource {
           registry: args.registry,
           imagePullSecrets: args.imagePullSecrets,
           monitoring: args.monitoring,
+          testKeys: keys.length > 0,
         }),
         timeoutSeconds: args.timeoutSeconds,
         provider: cluster.provider,
       },
-      { parent: this, dependsOn: [ns, keys, ...secrets, ...pull, ...args.dependsOn] },
+      { parent: this, dependsOn: [ns, ...keys, ...secrets, ...pull, ...args.dependsOn] },
     );
 
     this.outputs = {

@@ -6,14 +6,17 @@ import { Json, JsonObject } from "../lib/json";
 import type { AgentService } from "./license/format";
 import { PLATFORM_SIZING } from "./sizing";
 
-/** Names of the objects the installer creates in a customer namespace for the chart to read. */
+/** Names of the objects in a customer namespace that the chart reads. */
 export function customerObjects(customer: string) {
   return {
     namespace: `${customer}-platform`,
     license: `${customer}-license`,
     database: `${customer}-database`,
     redis: `${customer}-redis`,
-    publicKeys: "es1-license-keys",
+    /** The shipped ES1 license keys: rendered by the chart from its own files, not by the installer. */
+    shippedKeys: `${PLATFORM_RELEASE}-license-keys`,
+    /** Only on a test stack (es1:licenseTestKeys): its own keys, mounted beside the shipped ones. */
+    testKeys: "es1-license-test-keys",
   } as const;
 }
 
@@ -25,6 +28,8 @@ export const PLATFORM_CHILDREN = [
   "license",
   "database",
   "redis",
+  // A test stack's keys (es1:licenseTestKeys), ConfigMap es1-license-test-keys; the name is kept
+  // from when every stack's trusted keys lived there, so existing test stacks keep their URN.
   "license-keys",
   "registry-pull",
   "platform",
@@ -49,6 +54,8 @@ export interface PlatformValuesInput {
   imagePullSecrets: string[];
   /** Prometheus Operator CRDs exist (the monitoring component is on). */
   monitoring: boolean;
+  /** The stack trusts test keys (es1:licenseTestKeys): the chart mounts their ConfigMap too. */
+  testKeys: boolean;
 }
 
 function url(e: { host: string; port: number } | undefined): string {
@@ -99,7 +106,8 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
       onlineCidrs: c.license.onlineCidrs,
       gracePeriod: c.license.gracePeriod,
       secretName: names.license,
-      publicKeysConfigMap: names.publicKeys,
+      // The shipped keys are the chart's own ConfigMap; test keys only on a test stack.
+      testKeysConfigMap: input.testKeys ? names.testKeys : "",
     },
     database: { secretName: names.database },
     redis: { secretName: names.redis },

@@ -17,6 +17,8 @@ import {
   parsePrivateKey,
   parsePublicKeys,
   rawPublicKey,
+  SHIPPED_KEYS_DIR,
+  shippedPublicKeys,
   verifyLicense,
 } from "../../platform/license";
 import {
@@ -41,8 +43,9 @@ const USAGE: Record<string, string> = {
     "                  [--not-before <YYYY-MM-DD>] --key-id <id> [--private-key-file <file>]\n" +
     `                  (without --private-key-file the key is read from $${PRIVATE_KEY_ENV})`,
   verify:
-    "es1 license verify <file|-> --public-key <id>=<file> [--public-key ...] [--customer <name>]\n" +
-    "                   [--warn-days <n>] [--json]",
+    "es1 license verify <file|-> [--public-key <id>=<file> ...] [--customer <name>]\n" +
+    "                   [--warn-days <n>] [--json]\n" +
+    `                   (trusts the ES1 keys shipped in ${SHIPPED_KEYS_DIR}, and each --public-key)`,
 };
 
 const HELP = `usage:
@@ -144,7 +147,10 @@ async function keygen(argv: string[], io: CommandIO): Promise<number> {
     `private key: ${keyFile} (mode 0600; keep it offline, out of any repository or stack)\n` +
       `public key:  ${pubFile}\n` +
       `key id ${keyId}, public key ${pair.publicKey}\n` +
-      `trust it in a stack: pulumi config set --path 'es1:licensePublicKeys.${keyId}' '${pair.publicKey}'\n`,
+      `trust it in a test stack (never prod; real installations trust only the shipped ES1 keys):\n` +
+      `  pulumi config set es1:licenseTestKeys true\n` +
+      `  pulumi config set --path 'es1:licensePublicKeys.${keyId}' '${pair.publicKey}'\n` +
+      `a vendor key is shipped instead: add ${pubFile} to ${SHIPPED_KEYS_DIR} in a release\n`,
   );
   return EXIT_OK;
 }
@@ -206,6 +212,13 @@ async function issue(argv: string[], io: CommandIO): Promise<number> {
   const privateKey = parsePrivateKey(keyText, keySource);
   const publicKey = rawPublicKey(privateKey);
   if (keyFile !== undefined) checkSiblingPublicKey(keyFile, keyId, publicKey);
+  const shipped = shippedPublicKeys()[keyId];
+  if (shipped !== undefined && shipped !== publicKey) {
+    throw new InputError(
+      `key id '${keyId}' is a shipped ES1 key (${SHIPPED_KEYS_DIR}) and the private key is not its pair; ` +
+        "licenses signed with it would not verify anywhere (a test key needs an id of its own)",
+    );
+  }
 
   let license: License;
   try {
@@ -263,7 +276,8 @@ async function verify(argv: string[], io: CommandIO): Promise<number> {
   }
   const [source] = args.positionals;
   const specs = args.values.get("public-key") ?? [];
-  if (specs.length === 0) throw new UsageError("give at least one --public-key <id>=<file>");
+  // The shipped ES1 keys always; --public-key adds keys (a test key), never replaces a shipped one.
+  const shipped = shippedPublicKeys();
   const keys: Record<string, string> = {};
   for (const spec of specs) {
     const eq = spec.indexOf("=");
@@ -272,7 +286,13 @@ async function verify(argv: string[], io: CommandIO): Promise<number> {
     if (keys[keyId] !== undefined) throw new UsageError(`key id '${keyId}' is given twice`);
     keys[keyId] = readFile(spec.slice(eq + 1), `public key file of '${keyId}'`);
   }
-  const publicKeys = parsePublicKeys(keys);
+  const given = parsePublicKeys(keys);
+  for (const [keyId, key] of given)
+    if (shipped[keyId] !== undefined && rawPublicKey(key) !== shipped[keyId])
+      throw new UsageError(
+        `--public-key '${keyId}' is the id of a shipped ES1 key (${SHIPPED_KEYS_DIR}) with another key; a test key needs an id of its own`,
+      );
+  const publicKeys = new Map([...parsePublicKeys(shipped), ...given]);
   const warnDays = optional(args, "warn-days");
   if (warnDays !== undefined && !/^[0-9]{1,4}$/.test(warnDays)) {
     throw new UsageError(`--warn-days '${warnDays}' is not a number of days`);

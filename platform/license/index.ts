@@ -32,4 +32,5 @@ export type {
   VerifyOptions,
 } from "./license";
 export { featureGate } from "./gate";
+export { SHIPPED_KEYS_DIR, shippedPublicKeys, trustedPublicKeys } from "./trusted-keys";
 export type { FeatureGate, RefusedService } from "./gate";

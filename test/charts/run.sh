@@ -142,6 +142,40 @@ check "egress 443 only with an online license" bash -c \
    ! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q 'port: 443'"
 check "no Secret in the chart (secrets are references)" bash -c \
   "! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q '^kind: Secret'"
+# The license trust anchor: the chart's ConfigMap holds exactly files/license-keys/*.pub (the keys
+# the deploy gate trusts too, platform/license/trusted-keys.ts), whatever the values say.
+shipped_keys_exactly() {
+  local cm=$out/license-keys.yaml want got f
+  helm template es1-platform "$platform" -f "$vals/all-on.yaml" --set license.testKeysConfigMap=mine \
+    --show-only templates/license-keys-configmap.yaml >"$cm" || return 1
+  grep -q '^  name: es1-platform-license-keys$' "$cm" || return 1
+  want=$(for f in "$platform"/files/license-keys/*.pub; do
+    printf '%s: "%s"\n' "$(basename "$f")" "$(tr -d '\n' <"$f")"
+  done | sort)
+  got=$(sed -n '/^data:$/,$p' "$cm" | sed -n 's/^  \([^ ]*: .*\)$/\1/p' | sort)
+  echo "want: $want" && echo "got:  $got"
+  [ -n "$want" ] && [ "$want" = "$got" ]
+}
+# projected_keys VALUES [--set ...]: the ConfigMaps the gateway's license-keys volume projects.
+projected_keys() {
+  local values=$1
+  shift
+  helm template es1-platform "$platform" -f "$values" "$@" --show-only templates/deployments.yaml |
+    awk '/^kind: Deployment/{gw=0} /name: es1-platform-gateway$/{gw=1}
+         gw && /^        - name: license-keys$/{lk=1; next} lk && /^        - name: /{lk=0; gw=0} lk && /name: /{print $2}' |
+    tr '\n' ' '
+}
+test_keys_only_when_set() {
+  local plain with
+  plain=$(projected_keys "$vals/all-on.yaml") &&
+    with=$(projected_keys "$vals/all-on.yaml" --set license.testKeysConfigMap=es1-license-test-keys) &&
+    echo "default: $plain; with test keys: $with" &&
+    [ "$plain" = "es1-platform-license-keys " ] && [ "$with" = "es1-platform-license-keys es1-license-test-keys " ]
+}
+check "license keys: the chart's ConfigMap holds exactly the shipped files/license-keys/*.pub" shipped_keys_exactly
+check "license keys: test keys mounted beside the shipped ones only when license.testKeysConfigMap is set" test_keys_only_when_set
+check "license keys: schema refuses replacing the shipped keys (publicKeysConfigMap is gone)" refused \
+  helm template x "$platform" -f "$vals/all-on.yaml" --set license.publicKeysConfigMap=mine
 check "every image from global.imageRegistry" images_from mirror.example:5000/es1 "$vals/registry-override.yaml"
 check "default images from ghcr.io/1enterprisesight" images_from ghcr.io/1enterprisesight "$vals/all-on.yaml"
 check "branding change rolls the UI (checksum/branding)" branding_changes_checksum

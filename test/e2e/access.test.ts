@@ -8,7 +8,7 @@ import * as assert from "assert";
 import { Stack } from "@pulumi/pulumi/automation";
 import { generateKeyPair } from "../../platform/license";
 import { SHARED_UI_PODS } from "../../access";
-import { e2eLicense } from "./es1-cli";
+import { e2eLicense, testKeyConfig } from "./es1-cli";
 import { getObject, mustGet } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
@@ -53,7 +53,7 @@ describe("access: Gateway API routes with TLS, then Ingresses, on the local clus
       // for the certificates alone.
       ...componentsOnly(["postgresql", "redis", "langflow", "mlflow"]),
       "es1:platformTimeoutSeconds": "120",
-      [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
+      ...testKeyConfig(KEY),
       "es1:access.mode": "gateway",
       "es1:access.installEnvoyGateway": "true",
       "es1:access.baseDomain": BASE,

@@ -12,7 +12,7 @@ import { SecretsRotateReport } from "../../automation/rotate";
 import { SecretsInitReport } from "../../automation/secrets";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { generateKeyPair } from "../../platform/license";
-import { e2eLicense, runEs1, runEs1Json } from "./es1-cli";
+import { e2eLicense, runEs1, runEs1Json, testKeyConfig } from "./es1-cli";
 import { helm, mustGet } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
@@ -87,7 +87,7 @@ describe("day-2 operations on a deployed stack (local cluster)", function () {
       "es1:sizing": "minimal",
       ...componentsOnly(["postgresql", "redis"]),
       "es1:platformTimeoutSeconds": "45",
-      [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
+      ...testKeyConfig(KEY),
     }));
     for (const c of CUSTOMERS) {
       await stack.setConfig(`es1:customers.${c}.enabled`, { value: "true" }, true);

@@ -55,6 +55,14 @@ export function runEs1Json<T>(
   return JSON.parse(r.stdout) as T;
 }
 
+/**
+ * Stack config that makes a stack a test stack trusting `key` (es1:licenseTestKeys): e2e stacks
+ * sign their licenses with keys of their own, never with the shipped ES1 key.
+ */
+export function testKeyConfig(key: KeyPair): Record<string, string> {
+  return { "es1:licenseTestKeys": "true", [`es1:licensePublicKeys.${key.keyId}`]: key.publicKey };
+}
+
 /** A license signed with `key`, issued in 2020, by default valid until 2099 with every agent. */
 export function e2eLicense(
   key: KeyPair,

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { Stack } from "@pulumi/pulumi/automation";
 import { generateKeyPair } from "../../platform/license";
-import { e2eLicense } from "./es1-cli";
+import { e2eLicense, testKeyConfig } from "./es1-cli";
 import { mustGet } from "./kube";
 import { allowedConnections, netpolicyBinary, writeClusterObjects } from "./netpol";
 import { Connection, Expectations, violations } from "./reachability";
@@ -108,7 +108,7 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
     nodes = ["198.51.100.0/24"];
     const config: Record<string, string> = {
       "es1:sizing": "minimal",
-      [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
+      ...testKeyConfig(KEY),
       "es1:network.apiServerCidrs[0]": `${apiServer}/32`,
       "es1:network.nodeCidrs[0]": nodes[0],
     };

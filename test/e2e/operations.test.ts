@@ -8,7 +8,7 @@ import type { StatusReport } from "../../automation/status";
 import { readState } from "../../automation/state";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { generateKeyPair } from "../../platform/license";
-import { e2eLicense, runEs1, runEs1Json } from "./es1-cli";
+import { e2eLicense, runEs1, runEs1Json, testKeyConfig } from "./es1-cli";
 import { clusterUp, eventually, getObject, kubectl, kubectlWithInput } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
@@ -29,7 +29,7 @@ describe("operations: preflight and status on the local cluster", function () {
       "es1:sizing": "minimal",
       ...componentsOnly(["postgresql", "redis"]),
       "es1:platformTimeoutSeconds": "45",
-      [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
+      ...testKeyConfig(KEY),
     }));
     await stack.setConfig(`es1:customers.${CUSTOMER}.enabled`, { value: "true" }, true);
     await stack.setConfig(

@@ -4,8 +4,8 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../automation/workspace";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { generateKeyPair } from "../../platform/license";
-import { e2eLicense } from "./es1-cli";
+import { generateKeyPair, shippedPublicKeys } from "../../platform/license";
+import { e2eLicense, testKeyConfig } from "./es1-cli";
 import { getObject, helm, kubectl, kubectlWithInput, mustGet } from "./kube";
 import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
@@ -51,7 +51,7 @@ describe("customer platforms on the local cluster", function () {
       ...componentsOnly(["postgresql", "redis"]),
       // A release that cannot become Ready fails (and Helm rolls it back) in seconds, not minutes.
       "es1:platformTimeoutSeconds": "45",
-      [`es1:licensePublicKeys.${KEY.keyId}`]: KEY.publicKey,
+      ...testKeyConfig(KEY),
     }));
     for (const c of FIRST) await addCustomer(c, license(c));
   });
@@ -125,6 +125,43 @@ describe("customer platforms on the local cluster", function () {
     }
     const passwords = FIRST.map((c) => users.data[c]);
     assert.strictEqual(new Set(passwords).size, FIRST.length, "customers share a password");
+  });
+
+  it("mounts the shipped ES1 keys from the chart and this test stack's key beside them", function () {
+    const shipped = Object.fromEntries(
+      Object.entries(shippedPublicKeys()).map(([id, key]) => [`${id}.pub`, key]),
+    );
+    for (const c of FIRST) {
+      const ns = `${c}-platform`;
+      const chartKeys = mustGet<{
+        data: Record<string, string>;
+        metadata: { labels: Record<string, string> };
+      }>(kubeconfig, "-n", ns, "configmap", "es1-platform-license-keys");
+      assert.deepStrictEqual(chartKeys.data, shipped, `${c}: the chart's keys are the shipped ones`);
+      assert.strictEqual(chartKeys.metadata.labels["app.kubernetes.io/managed-by"], "Helm");
+      const testKeys = mustGet<{ data: Record<string, string> }>(
+        kubeconfig,
+        "-n",
+        ns,
+        "configmap",
+        "es1-license-test-keys",
+      );
+      assert.deepStrictEqual(testKeys.data, { [`${KEY.keyId}.pub`]: KEY.publicKey });
+      assert.ok(
+        !getObject(kubeconfig, "-n", ns, "configmap", "es1-license-keys"),
+        "the old installer ConfigMap",
+      );
+      const sources = mustGet<{
+        spec: {
+          template: {
+            spec: { volumes: { name: string; projected?: { sources: { configMap: { name: string } }[] } }[] };
+          };
+        };
+      }>(kubeconfig, "-n", ns, "deployment", "es1-platform-gateway")
+        .spec.template.spec.volumes.find((v) => v.name === "license-keys")
+        ?.projected?.sources.map((x) => x.configMap.name);
+      assert.deepStrictEqual(sources, ["es1-platform-license-keys", "es1-license-test-keys"]);
+    }
   });
 
   it("has nothing to do on a second up", async function () {
@@ -326,6 +363,7 @@ describe("customer platforms on the local cluster", function () {
         "es1:infrastructureStack": { value: `organization/es1-platform/${STACK}` },
         "es1:customers[0]": { value: "polygraf" },
         "es1:licenses.polygraf": { value: license("polygraf"), secret: true },
+        "es1:licenseTestKeys": { value: "true" },
         [`es1:licensePublicKeys.${KEY.keyId}`]: { value: KEY.publicKey },
         // As the owning stack (test/e2e/stack.ts): Ingresses, no Gateway API on this cluster.
         "es1:access.mode": { value: "ingress" },

@@ -179,7 +179,7 @@ describe("es1:access settings", () => {
 });
 
 describe("access under mocks", () => {
-  const KEY = generateKeyPair("es1-2026");
+  const KEY = generateKeyPair("test-2026");
   const license = (customer: string) =>
     issueLicense(
       draftLicense({
@@ -216,6 +216,7 @@ describe("access under mocks", () => {
           langfuse: { enabled: false },
         }),
         "es1:access": JSON.stringify(access),
+        "es1:licenseTestKeys": "true",
         "es1:licensePublicKeys": JSON.stringify({ [KEY.keyId]: KEY.publicKey }),
         "es1:customers": JSON.stringify({ beam: {}, nordlys: {} }),
         "es1:licenses": JSON.stringify({ beam: license("beam"), nordlys: license("nordlys") }),

@@ -53,7 +53,7 @@ function only(messages: string[]): string {
   return messages[0];
 }
 
-const KEY = generateKeyPair("es1-2026");
+const KEY = generateKeyPair("local-test");
 const NOW = new Date("2026-11-23T12:00:00Z");
 
 function license(customer: string, id: string, expiresAt: string, features: string[]): string {
@@ -63,13 +63,14 @@ function license(customer: string, id: string, expiresAt: string, features: stri
   );
 }
 
-/** What the deploy-time gate says about a stack of customers beam and acme with these licenses. */
-function gate(licenses: Record<string, string>, trusted = true) {
+/** What the deploy-time gate says about a test stack of customers beam and acme with these licenses. */
+function gate(licenses: Record<string, string>) {
   const s = settings(
     {
       customers: ["beam", "acme"],
       licenses,
-      licensePublicKeys: trusted ? { [KEY.keyId]: KEY.publicKey } : {},
+      licenseTestKeys: true,
+      licensePublicKeys: { [KEY.keyId]: KEY.publicKey },
     },
     project({ beam: "displayName: Beam\n", acme: "displayName: Acme\n" }),
   );
@@ -123,7 +124,26 @@ const CASES: Record<Doc, Record<string, () => string>> = {
       only(refusals({ customers: ["acme"] }, project({ acme: "branding:\n  primaryColor: #0b6e4f\n" }))),
   },
   "docs/licensing.md": {
-    "no trusted key": () => gateMessage({}, false),
+    "a test key's license on a stack that trusts only the shipped keys": () => {
+      const s = settings(
+        {
+          customers: ["beam"],
+          licenses: { beam: license("beam", "beam-20251001-3fa2c1", "2030-12-31", []) },
+        },
+        project({ beam: "displayName: Beam\n" }),
+      );
+      return only(gateLicenses(s.customers, s.licensing, NOW).refused.map((r) => r.error.message));
+    },
+    "operator keys on a stack that is not for testing": () =>
+      only(refusals({ licensePublicKeys: { [KEY.keyId]: KEY.publicKey } })),
+    "test keys on a prod stack": () =>
+      only(
+        refusals({
+          environment: "prod",
+          licenseTestKeys: true,
+          licensePublicKeys: { [KEY.keyId]: KEY.publicKey },
+        }),
+      ),
     "two refused licenses": () =>
       gateMessage({ beam: license("beam", "beam-20251001-3fa2c1", "2026-10-01", ["agents.crewai"]) }),
     "the expiry warning": () => beamWarnings()[0],
@@ -133,6 +153,7 @@ const CASES: Record<Doc, Record<string, () => string>> = {
         {
           customers: ["beam"],
           licenses: { beam: license("beam", "beam-20251001-3fa2c1", "2026-10-01", []) },
+          licenseTestKeys: true,
           licensePublicKeys: { [KEY.keyId]: KEY.publicKey },
         },
         project({ beam: "displayName: Beam\n" }),

@@ -16,6 +16,7 @@ import {
   LicenseKeyError,
   LicenseRefused,
   MalformedLicenseError,
+  shippedPublicKeys,
   verifyLicense,
 } from "../../platform/license";
 import { memoryIO } from "./command-io";
@@ -366,6 +367,10 @@ describe("es1 license", () => {
     const pub = fs.readFileSync(pubFile, "utf8").trim();
     assert.strictEqual(Buffer.from(pub, "base64").length, 32);
     assert.ok(r.out.includes(`es1:licensePublicKeys.vendor-1' '${pub}'`));
+    assert.match(
+      r.out,
+      /trust it in a test stack \(never prod.*\n {2}pulumi config set es1:licenseTestKeys true\n/,
+    );
     const again = record(await run(["keygen", "--key-id", "vendor-1", "--out", keys]));
     assert.strictEqual(again.code, 2);
     assert.match(again.err, /exists; refusing to overwrite/);
@@ -416,6 +421,27 @@ describe("es1 license", () => {
     assert.strictEqual(parsed.status, "valid");
     assert.strictEqual(parsed.license.id, "beam-env");
     assert.deepStrictEqual(parsed.license.limits, {});
+  });
+
+  it("verify trusts the shipped ES1 keys, and a test key only when given", async () => {
+    const issued = record(
+      await run(
+        ["issue", "--customer", "beam", "--expires", inDays(100), "--features", "", "--key-id", "vendor-1"],
+        {
+          env: { ES1_LICENSE_PRIVATE_KEY: privateKey },
+        },
+      ),
+    );
+    assert.strictEqual(issued.code, 0, issued.err);
+    const shippedIds = Object.keys(shippedPublicKeys()).join(", ");
+    const alone = record(await run(["verify", "-"], { stdin: issued.out }));
+    assert.strictEqual(alone.code, 1);
+    assert.match(alone.out, /^status: +invalid \(unknown-key\)$/m);
+    assert.ok(alone.err.includes(`which is not a trusted key (trusted: ${shippedIds})`), alone.err);
+    const given = record(
+      await run(["verify", "-", "--public-key", `vendor-1=${pubFile}`], { stdin: issued.out }),
+    );
+    assert.strictEqual(given.code, 0, given.err);
   });
 
   it("verify exits 1 for an invalid license and warns about one expiring soon", async () => {
@@ -489,7 +515,17 @@ describe("es1 license", () => {
       ],
       [[...base, "--key-id", "vendor-1", "--seats", "many"], env, /--seats 'many' is not a positive integer/],
       [[...base, "--key-id"], env, /--key-id needs a value/],
-      [["verify", "x.lic"], {}, /at least one --public-key/],
+      [["verify", "x.lic"], {}, /cannot read the license file 'x\.lic'/],
+      [
+        ["verify", "-", "--public-key", `${Object.keys(shippedPublicKeys())[0]}=${pubFile}`],
+        {},
+        /is the id of a shipped ES1 key .* with another key; a test key needs an id of its own/,
+      ],
+      [
+        [...base, "--key-id", Object.keys(shippedPublicKeys())[0]],
+        env,
+        /is a shipped ES1 key \(platform\/chart\/files\/license-keys\) and the private key is not its pair/,
+      ],
       [["verify", "-", "--public-key", "vendor-1"], {}, /is not <id>=<file>/],
       [["verify", "--public-key", `vendor-1=${pubFile}`], {}, /give a file, or - for stdin/],
       [["keygen", "--key-id", "a/b", "--out", keys], {}, /key id 'a\/b' is not valid/],

@@ -7,7 +7,7 @@ import { compareVersions, DeployedRecord, downgradeErrors, holdAsDeployed } from
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
 import { ProgramFailed, RecordedResource, runProgram } from "./harness";
 
-const KEY = generateKeyPair("es1-2026");
+const KEY = generateKeyPair("test-2026");
 
 function license(customer: string, expiresAt = "2099-12-31"): string {
   return issueLicense(
@@ -67,6 +67,7 @@ describe("the program with a record of the last deployment", function () {
   fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
   const config = (over: { beamVersion?: string; beamExpires?: string; policy?: string } = {}) => ({
     "es1:cluster": JSON.stringify({ provider: "existing", kubeconfig }),
+    "es1:licenseTestKeys": "true",
     "es1:licensePublicKeys": JSON.stringify({ [KEY.keyId]: KEY.publicKey }),
     "es1:customers": JSON.stringify({
       beam: over.beamVersion ? { platformVersion: over.beamVersion } : {},

@@ -8,8 +8,9 @@ import { checkLicenses } from "../../platform/license/deploy-gate";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { allStrings, ProgramFailed, runProgram, valueOf } from "./harness";
 
-const KEY = generateKeyPair("es1-2026");
-const OTHER_KEY = generateKeyPair("es1-2026");
+// Test keys: a test stack (es1:licenseTestKeys) trusts them beside the shipped ES1 keys.
+const KEY = generateKeyPair("test-2026");
+const OTHER_KEY = generateKeyPair("test-2026");
 const ALL_AGENTS = ["agents.router", "agents.crewai", "agents.autogen"];
 
 function license(
@@ -56,6 +57,7 @@ describe("customers in stack config", () => {
   it("reads each customer from customers/<name>.yaml with the stack's overrides on top", () => {
     const s = settings({
       customers: { beam: {}, polygraf: { sizing: "production", branding: { title: "Polygraf (EU)" } } },
+      licenseTestKeys: true,
       licensePublicKeys: keys,
     });
     const [beam, polygraf] = s.customers;
@@ -145,7 +147,7 @@ describe("customers in stack config", () => {
 describe("deploy-time license gate", () => {
   const now = new Date("2026-11-23T12:00:00Z");
   function gate(customers: Record<string, unknown>, licenses: Record<string, string>, publicKeys = keys) {
-    const s = settings({ customers, licenses, licensePublicKeys: publicKeys });
+    const s = settings({ customers, licenses, licenseTestKeys: true, licensePublicKeys: publicKeys });
     return checkLicenses(s.customers, s.licensing, now);
   }
   function refusals(customers: Record<string, unknown>, licenses: Record<string, string>): string[] {
@@ -173,12 +175,15 @@ describe("deploy-time license gate", () => {
     assert.match(p[2], /'es1:licenses\.rimbal': license of customer 'rimbal': .*signature does not match/);
   });
 
-  it("refuses a customer without a license and a stack without trusted keys", () => {
+  it("refuses a customer without a license, and a test key's license where the key is not trusted", () => {
     assert.match(
       refusals({ beam: {} }, {})[0],
       /'es1:licenses\.beam': license of customer 'beam': no license is configured/,
     );
-    assert.throws(() => gate({ beam: {} }, { beam: license("beam") }, {}), /es1:licensePublicKeys/);
+    assert.throws(
+      () => gate({ beam: {} }, { beam: license("beam") }, {}),
+      /'es1:licenses\.beam': .*signed with key 'test-2026', which is not a trusted key \(trusted: es1-2026\)/,
+    );
   });
 
   it("deploys only the agent services the license covers, and says why the others are left out", () => {
@@ -210,6 +215,7 @@ describe("customer platforms under mocks", () => {
   fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
   const base = {
     "es1:cluster": JSON.stringify({ provider: "existing", kubeconfig }),
+    "es1:licenseTestKeys": "true",
     "es1:licensePublicKeys": JSON.stringify(keys),
   };
   const licenses = {
@@ -371,6 +377,7 @@ describe("customer-only stacks", () => {
         "es1:infrastructureStack": INFRA,
         "es1:customers": JSON.stringify(["beam"]),
         "es1:licenses": JSON.stringify({ beam: lic.beam }),
+        "es1:licenseTestKeys": "true",
         "es1:licensePublicKeys": JSON.stringify(keys),
       },
       { secretKeys: ["es1:licenses"], stackReferences: { [INFRA]: await ownerOutputs() } },
@@ -403,6 +410,7 @@ describe("customer-only stacks", () => {
           "es1:infrastructureStack": INFRA,
           "es1:customers": JSON.stringify(["beam", "polygraf"]),
           "es1:licenses": JSON.stringify({ beam: lic.beam, polygraf: license("polygraf") }),
+          "es1:licenseTestKeys": "true",
           "es1:licensePublicKeys": JSON.stringify(keys),
         },
         { secretKeys: ["es1:licenses"], stackReferences: { [INFRA]: await ownerOutputs() } },

@@ -60,7 +60,7 @@ describe("README: the diagram of what a stack deploys", () => {
     assert.strictEqual(suffixes.length, 6);
     for (const suffix of suffixes) assert.ok(text.includes(`${PLATFORM_RELEASE}-${suffix}`), suffix);
     const objects = customerObjects("customer");
-    for (const name of [objects.license, objects.publicKeys]) assert.ok(text.includes(name), name);
+    for (const name of [objects.license, objects.shippedKeys]) assert.ok(text.includes(name), name);
     for (const pool of POOL_NAMES) assert.ok(text.includes(pool), pool);
     for (const name of [DASHBOARDS_CONFIGMAP, ALERTS_RULE_NAME, ALERTMANAGER_CONFIG_SECRET])
       assert.ok(text.includes(name), name);
