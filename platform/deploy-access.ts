@@ -23,13 +23,13 @@ const READ = ["get", "list", "watch"];
 /**
  * The Role of a customer's deploy identity: the kinds of platform/chart/templates, the Secrets
  * (the program's and Helm's release records) and ConfigMaps the program writes, read access to
- * what Helm's wait looks at. No RBAC objects (no escalation), no pods/exec, nothing cluster-wide.
+ * what Helm's wait and `es1 rollout` / `es1 status` look at. No RBAC objects (no escalation), no pods/exec, nothing cluster-wide.
  */
 export const DEPLOYER_RULES: readonly DeployerRule[] = [
   { apiGroups: [""], resources: ["secrets", "configmaps", "services", "serviceaccounts"], verbs: WRITE },
-  { apiGroups: [""], resources: ["pods", "events", "endpoints"], verbs: READ },
+  { apiGroups: [""], resources: ["pods", "events", "endpoints", "persistentvolumeclaims"], verbs: READ },
   { apiGroups: ["apps"], resources: ["deployments"], verbs: WRITE },
-  { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },
+  { apiGroups: ["apps"], resources: ["replicasets", "statefulsets", "daemonsets"], verbs: READ },
   { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: WRITE },
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: WRITE },
   { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies", "ingresses"], verbs: WRITE },
