@@ -209,7 +209,6 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     assert.deepStrictEqual([out.operation, out.exitCode, out.summary, out.changes], ["outputs", 0, {}, {}]);
     assert.deepStrictEqual(Object.keys(out.outputs).sort(), [
       "cloud",
-      "customerAccess",
       "customers",
       "environment",
       "infrastructure",
