@@ -330,6 +330,8 @@ describe("customer platforms on the local cluster", function () {
       {
         "es1:infrastructureStack": { value: `organization/es1-platform/${STACK}` },
         "es1:customers[0]": { value: "polygraf" },
+        // Ingresses, as the owning stack (openE2eStack) uses.
+        "es1:access.mode": { value: "ingress" },
         "es1:licenses.polygraf": { value: license("polygraf"), secret: true },
         [`es1:licensePublicKeys.${KEY.keyId}`]: { value: KEY.publicKey },
       },
