@@ -8,6 +8,7 @@ import { ConfigError, ConfigErrors } from "./config/errors";
 import { CustomerAccess, Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
 import { resolveCharts } from "./infrastructure/catalog";
 import { CustomerOutputs, CustomerPlatform } from "./platform";
+import { CustomerDeployAccess } from "./platform/deploy-access";
 import { platformChart } from "./platform/chart-version";
 import {
   DeployedPlatform,
@@ -18,14 +19,20 @@ import {
 } from "./platform/deployed";
 import { gateLicenses, heldLicense, LicensedCustomer } from "./platform/license/deploy-gate";
 
-/** Customer access as a stack output: plain strings, the whole of it secret. */
-type CustomerAccessOutput = Record<
-  string,
-  {
-    database: Omit<CustomerAccess["database"], "password"> & { password: string };
-    redis: Omit<CustomerAccess["redis"], "password"> & { password: string };
-  }
->;
+/**
+ * One customer's access as the owning stack's output `customer-<name>` (secret), for the
+ * customer-only stack that deploys its platform: the cluster contract with a kubeconfig limited to
+ * the customer's namespace (platform/deploy-access.ts), its database and Valkey credentials.
+ */
+export interface CustomerStackAccess {
+  namespace: string;
+  cluster: PlatformCluster;
+  database: Omit<CustomerAccess["database"], "password"> & { password: string };
+  redis: Omit<CustomerAccess["redis"], "password"> & { password: string };
+}
+
+/** The output that carries one customer's access: a whole top-level output per customer. */
+export const customerAccessOutput = (customer: string): `customer-${string}` => `customer-${customer}`;
 
 /** Stack outputs: names and endpoints in plaintext; the contract for customer-only stacks as secrets. */
 export interface StackOutputs {
@@ -42,8 +49,8 @@ export interface StackOutputs {
   customers: Record<string, CustomerOutputs>;
   /** The cluster contract (secret, kubeconfig included): for customer-only stacks and `es1 rollout`. */
   platformCluster?: pulumi.Output<PlatformCluster>;
-  /** For customer-only stacks (secret): each customer's database and Valkey credentials. */
-  customerAccess?: pulumi.Output<CustomerAccessOutput>;
+  /** For the customer-only stack of each switched-off customer (secret): its access alone. */
+  [customerAccess: `customer-${string}`]: pulumi.Output<CustomerStackAccess>;
 }
 
 /** The access plan of the stack (access/plan.ts); the settings parse has checked it. */
@@ -59,6 +66,7 @@ function platforms(
   endpoints: InfrastructureEndpoints,
   access: (name: string) => CustomerAccess,
   dependsOn: pulumi.Resource[],
+  clusterOf: (name: string) => Cluster = () => cluster,
 ): Record<string, CustomerOutputs> {
   const out: Record<string, CustomerOutputs> = {};
   for (const [name, l] of licensed) {
@@ -68,7 +76,7 @@ function platforms(
       {
         licensed: l,
         licensing: settings.licensing,
-        cluster,
+        cluster: clusterOf(name),
         endpoints,
         access: access(name),
         registry: settings.airgap.registry,
@@ -78,6 +86,8 @@ function platforms(
         exposure: platformAccess(plan, settings.access, name),
         timeoutSeconds: settings.platformTimeoutSeconds,
         dependsOn,
+        // A customer-only stack deploys into the namespace the owning stack made for it.
+        ownsNamespace: settings.infrastructureStack === undefined,
       },
       // A held customer's resources keep their deployed inputs: nothing of it changes.
       held ? { transformations: [holdAsDeployed] } : undefined,
@@ -119,32 +129,39 @@ function customersToDeploy(
   return out;
 }
 
-/** A stack that reads the cluster and the shared infrastructure from the stack that owns them. */
+/**
+ * A stack that deploys its customers onto the cluster and stores of the stack that owns them. It
+ * reads that stack's `infrastructure` (service addresses, no secret) and, per customer, the output
+ * `customer-<name>`: never the cluster-admin `platformCluster`.
+ */
 async function customerOnly(
   settings: Settings,
   reference: string,
   licensed: Map<string, LicensedCustomer>,
 ): Promise<StackOutputs> {
   const ref = new pulumi.StackReference("infrastructure", { name: reference });
-  const [infra, pc, access] = await Promise.all(
-    ["infrastructure", "platformCluster", "customerAccess"].map((o) => ref.getOutputDetails(o)),
+  const names = [...licensed.keys()];
+  const [infra, ...own] = await Promise.all(
+    ["infrastructure", ...names.map(customerAccessOutput)].map((o) => ref.getOutputDetails(o)),
   );
-  const plain = <T>(d: pulumi.StackReferenceOutputDetails, what: string): T => {
-    const v = d.value ?? d.secretValue;
-    if (v === undefined)
-      throw new ConfigErrors([
-        new ConfigError(
-          "es1:infrastructureStack",
-          `stack ${reference} has no output '${what}': is it an infrastructure stack, deployed?`,
-        ),
-      ]);
-    return v as T;
-  };
-  const endpoints = plain<InfrastructureEndpoints>(infra, "infrastructure");
-  const cluster = clusterFromReference(plain<PlatformCluster>(pc, "platformCluster"));
-  const accessOf = plain<CustomerAccessOutput>(access, "customerAccess");
-  const missing = [...licensed.keys()].filter((name) => accessOf[name] === undefined);
+  const value = (d: pulumi.StackReferenceOutputDetails): unknown => d.value ?? d.secretValue;
+  const refused = (key: string, problem: string) => new ConfigErrors([new ConfigError(key, problem)]);
+  if (value(infra) === undefined)
+    throw refused(
+      "es1:infrastructureStack",
+      `stack ${reference} has no output 'infrastructure': is it an infrastructure stack, deployed?`,
+    );
+  const endpoints = value(infra) as InfrastructureEndpoints;
+  const accessOf = new Map(names.map((n, i) => [n, value(own[i]) as CustomerStackAccess | undefined]));
+  const missing = names.filter((n) => accessOf.get(n) === undefined);
   if (missing.length > 0) {
+    // An owning stack last deployed by an installer before per-customer outputs has only the
+    // all-customers 'customerAccess': it must be brought up to date first.
+    if (value(await ref.getOutputDetails("customerAccess")) !== undefined)
+      throw refused(
+        "es1:infrastructureStack",
+        `stack ${reference} was last deployed by an older installer and exports no per-customer access ('${customerAccessOutput(missing[0])}'): run \`pulumi up\` (es1 up) on ${reference} first, then this stack again`,
+      );
     throw new ConfigErrors(
       missing.map(
         (name) =>
@@ -155,32 +172,80 @@ async function customerOnly(
       ),
     );
   }
+  const access = (name: string): CustomerStackAccess => accessOf.get(name) as CustomerStackAccess;
+  // One provider per customer, each with that customer's identity. The first keeps the name
+  // 'cluster' that a stack from before had: whatever that stack's state still holds and the
+  // program no longer declares (the namespace, now the owning stack's) is then deleted with a
+  // namespace-scoped identity, which the API server refuses, instead of with the old admin one.
+  const clusters = new Map(
+    names.map((n, i) => [n, clusterFromReference(access(n).cluster, i === 0 ? "cluster" : `cluster-${n}`)]),
+  );
+  const first = clusters.get(names[0]) as Cluster;
   // The customers' routes only: the shared UIs belong to the infrastructure stack.
   const plan = { ...accessPlan(settings), shared: [] };
   const customers = platforms(
     settings,
     plan,
     licensed,
-    cluster,
+    first,
     endpoints,
     (name) => ({
-      database: { ...accessOf[name].database, password: pulumi.secret(accessOf[name].database.password) },
-      redis: { ...accessOf[name].redis, password: pulumi.secret(accessOf[name].redis.password) },
+      database: { ...access(name).database, password: pulumi.secret(access(name).database.password) },
+      redis: { ...access(name).redis, password: pulumi.secret(access(name).redis.password) },
     }),
     [],
+    (name) => clusters.get(name) as Cluster,
   );
   return {
     environment: settings.environment,
-    cloud: cluster.cloud,
-    storageClass: cluster.storageClass,
-    ingressClass: cluster.ingressClass,
+    cloud: first.cloud,
+    storageClass: first.storageClass,
+    ingressClass: first.ingressClass,
     access: { mode: plan.mode, gatewayClass: plan.gatewayClass },
     urls: accessUrls(plan),
     infrastructure: endpoints,
     customers,
-    // The cluster this stack deploys onto, for tools such as `es1 rollout` that check workloads.
-    platformCluster: platformClusterOutput(cluster),
+    // The cluster as this stack reaches it (its first customer's identity), for tools such as
+    // `es1 rollout` that read the workloads.
+    platformCluster: platformClusterOutput(first),
   };
+}
+
+/**
+ * For each customer switched off here whose data this stack keeps: its namespace and a deploy
+ * identity limited to it (platform/deploy-access.ts), and its access as an output of its own.
+ */
+function deployAccess(
+  settings: Settings,
+  cluster: Cluster,
+  held: Record<string, CustomerAccess>,
+): Record<`customer-${string}`, pulumi.Output<CustomerStackAccess>> {
+  const out: Record<`customer-${string}`, pulumi.Output<CustomerStackAccess>> = {};
+  for (const c of settings.customers.filter((x) => !x.enabled && held[x.name] !== undefined)) {
+    const a = held[c.name];
+    const identity = new CustomerDeployAccess(c.name, {
+      customer: c,
+      provider: cluster.provider,
+      kubeconfig: cluster.kubeconfig,
+      context: cluster.context,
+    });
+    out[customerAccessOutput(c.name)] = pulumi.secret(
+      pulumi
+        .all([platformClusterOutput(cluster), identity.kubeconfig, a.database.password, a.redis.password])
+        .apply(([pc, kubeconfig, dbPassword, redisPassword]): CustomerStackAccess => {
+          // The admin kubeconfig's context names nothing in the customer's one.
+          const contract: PlatformCluster = { ...pc, kubeconfig };
+          delete contract.context;
+          return {
+            namespace: identity.namespace,
+            cluster: contract,
+            database: { ...a.database, password: dbPassword },
+            redis: { ...a.redis, password: redisPassword },
+          };
+        }),
+    );
+  }
+  return out;
 }
 
 /**
@@ -234,7 +299,6 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
       ...exposure.ready,
     ],
   );
-  const access = Object.entries(infrastructure.customerAccess);
   return {
     environment: settings.environment,
     cloud: cluster.cloud,
@@ -245,20 +309,6 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
     infrastructure: infrastructure.endpoints,
     customers,
     platformCluster: platformClusterOutput(cluster),
-    customerAccess: pulumi.secret(
-      pulumi
-        .all(access.map(([, a]) => pulumi.all([a.database.password, a.redis.password])))
-        .apply((passwords) =>
-          Object.fromEntries(
-            access.map(([name, a], i) => [
-              name,
-              {
-                database: { ...a.database, password: passwords[i][0] },
-                redis: { ...a.redis, password: passwords[i][1] },
-              },
-            ]),
-          ),
-        ),
-    ),
+    ...deployAccess(settings, cluster, infrastructure.customerAccess),
   };
 }

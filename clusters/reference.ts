@@ -33,10 +33,10 @@ export function platformClusterOutput(c: Cluster): pulumi.Output<PlatformCluster
   );
 }
 
-/** A Cluster contract from another stack's `platformCluster` output. */
-export function clusterFromReference(pc: PlatformCluster): Cluster {
+/** A Cluster contract from another stack's output (`platformCluster`, or a customer's own). */
+export function clusterFromReference(pc: PlatformCluster, resourceName = "cluster"): Cluster {
   const kubeconfig = pulumi.secret(pc.kubeconfig);
-  const provider = new k8s.Provider("cluster", {
+  const provider = new k8s.Provider(resourceName, {
     kubeconfig: kubeconfig.apply((k) => (k === "" ? undefined : k)) as pulumi.Output<string>,
     context: pc.context,
     // The same identity as in the owning stack: a refreshed kubeconfig replaces nothing.

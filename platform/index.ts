@@ -7,9 +7,9 @@ import { CustomerAccess, InfrastructureEndpoints } from "../infrastructure";
 import { helmRelease } from "../lib/release";
 import { platformChart } from "./chart-version";
 import { LicensedCustomer } from "./license/deploy-gate";
-import { PLATFORM_SIZING } from "./sizing";
 import { RegistryAuth } from "../config/airgap";
 import { registryPullSecret } from "../lib/pull-secret";
+import { customerNamespace } from "./deploy-access";
 import { customerObjects, PLATFORM_CHILDREN, PLATFORM_RELEASE, platformValues } from "./values";
 
 export { customerObjects, PLATFORM_RELEASE, platformValues } from "./values";
@@ -31,6 +31,8 @@ export interface CustomerPlatformArgs {
   timeoutSeconds: number;
   /** Releases the platform waits for (PostgreSQL and Valkey, when this stack owns them). */
   dependsOn: pulumi.Resource[];
+  /** The stack owns the cluster and creates the namespace; false in a customer-only stack. */
+  ownsNamespace: boolean;
 }
 
 /** What a stack reports about each customer: names, never secret values. */
@@ -65,47 +67,13 @@ export class CustomerPlatform extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: cluster.provider };
     const labels = { "es1-role": "platform", "es1-customer": c.name, "app.kubernetes.io/part-of": "es1" };
 
-    const ns = new k8s.core.v1.Namespace(
-      child("namespace"),
-      {
-        metadata: {
-          name: names.namespace,
-          labels: {
-            ...labels,
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-          },
-        },
-      },
-      k8sOpts,
-    );
-    const namespace = ns.metadata.name;
-    const inNs = { ...k8sOpts, dependsOn: [ns] };
+    // A customer-only stack finds the namespace made by the owning stack (CustomerDeployAccess).
+    const ns = args.ownsNamespace
+      ? [customerNamespace(c, { ...k8sOpts, movedFrom: "es1:platform:CustomerDeployAccess" })]
+      : [];
+    const namespace = names.namespace;
+    const inNs = { ...k8sOpts, dependsOn: ns };
     const meta = (objName: string) => ({ name: objName, namespace, labels });
-
-    const size = PLATFORM_SIZING[c.sizing];
-    new k8s.core.v1.ResourceQuota(
-      child("quota"),
-      { metadata: meta("es1-platform"), spec: { hard: size.quota } },
-      inNs,
-    );
-    new k8s.core.v1.LimitRange(
-      child("limits"),
-      {
-        metadata: meta("es1-platform"),
-        spec: {
-          limits: [
-            {
-              type: "Container",
-              defaultRequest: { cpu: "25m", memory: "64Mi" },
-              default: { memory: "256Mi" },
-            },
-          ],
-        },
-      },
-      inNs,
-    );
 
     const db = access.database;
     const redis = access.redis;
@@ -210,7 +178,7 @@ export class CustomerPlatform extends pulumi.ComponentResource {
         timeoutSeconds: args.timeoutSeconds,
         provider: cluster.provider,
       },
-      { parent: this, dependsOn: [ns, ...keys, ...secrets, ...pull, ...args.dependsOn] },
+      { parent: this, dependsOn: [...ns, ...keys, ...secrets, ...pull, ...args.dependsOn] },
     );
 
     this.outputs = {

@@ -210,7 +210,6 @@ describe("es1 command in a release pipeline (local cluster)", function () {
     assert.deepStrictEqual(Object.keys(out.outputs).sort(), [
       "access",
       "cloud",
-      "customerAccess",
       "customers",
       "environment",
       "infrastructure",

@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../automation/workspace";
@@ -332,10 +334,13 @@ describe("customer platforms on the local cluster", function () {
     await stack.setConfig("es1:customers.polygraf.enabled", { value: "false" }, true);
     const up = await stack.up();
     assert.strictEqual(up.summary.result, "succeeded");
-    assert.ok(
-      !getObject(kubeconfig, "namespace", "polygraf-platform"),
-      "polygraf's namespace is still there",
-    );
+    // The namespace stays, moved (not replaced) to the deploy access a customer-only stack uses.
+    assert.deepStrictEqual(up.summary.resourceChanges?.replace, undefined);
+    assert.deepStrictEqual(JSON.parse(helm(kubeconfig, "list", "-n", "polygraf-platform", "-o", "json")), []);
+    assert.deepStrictEqual(deployments("polygraf"), []);
+    assert.ok(getObject(kubeconfig, "-n", "polygraf-platform", "rolebinding", "es1-deployer"));
+    assert.ok(getObject(kubeconfig, "-n", "polygraf-platform", "resourcequota", "es1-platform"));
+    assert.ok(!getObject(kubeconfig, "-n", "polygraf-platform", "secret", "polygraf-database"));
     assert.deepStrictEqual(["beam", "rimbal", "nordlys"].map(revision), before);
     const pg = JSON.parse(
       helm(kubeconfig, "get", "values", "es1-postgresql", "-n", "es1-infrastructure", "-o", "json"),
@@ -362,11 +367,11 @@ describe("customer platforms on the local cluster", function () {
       {
         "es1:infrastructureStack": { value: `organization/es1-platform/${STACK}` },
         "es1:customers[0]": { value: "polygraf" },
+        // Ingresses, as the owning stack (openE2eStack) uses.
+        "es1:access.mode": { value: "ingress" },
         "es1:licenses.polygraf": { value: license("polygraf"), secret: true },
         "es1:licenseTestKeys": { value: "true" },
         [`es1:licensePublicKeys.${KEY.keyId}`]: { value: KEY.publicKey },
-        // As the owning stack (test/e2e/stack.ts): Ingresses, no Gateway API on this cluster.
-        "es1:access.mode": { value: "ingress" },
       },
       true,
     );
@@ -391,6 +396,44 @@ describe("customer platforms on the local cluster", function () {
       "es1-postgresql-customer-polygraf",
     );
     assert.strictEqual(db.data.password, role.data.password, "the customer-only stack has its own password");
+
+    // It deployed with polygraf's identity alone, which reads no other namespace's Secrets.
+    const own = (await stack.outputs())["customer-polygraf"];
+    assert.ok(own?.secret, "customer-polygraf is a secret output");
+    const scoped = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "es1-polygraf-")), "kubeconfig");
+    fs.writeFileSync(scoped, (own.value as { cluster: { kubeconfig: string } }).cluster.kubeconfig);
+    const canI = (...args: string[]): string =>
+      spawnSync("kubectl", ["--kubeconfig", scoped, "auth", "can-i", ...args], {
+        encoding: "utf8",
+      }).stdout.trim();
+    assert.strictEqual(canI("create", "secrets", "-n", "polygraf-platform"), "yes");
+    for (const ns of ["es1-infrastructure", "beam-platform", "rimbal-platform"])
+      assert.strictEqual(
+        canI("get", "secrets", "-n", ns),
+        "no",
+        `polygraf's identity reads Secrets in ${ns}`,
+      );
+    assert.strictEqual(canI("create", "namespaces"), "no");
+    assert.strictEqual(canI("update", "resourcequotas", "-n", "polygraf-platform"), "no");
+    assert.strictEqual(canI("create", "rolebindings", "-n", "polygraf-platform"), "no");
+    const denied = spawnSync(
+      "kubectl",
+      ["--kubeconfig", scoped, "get", "secrets", "-n", "es1-infrastructure"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.notStrictEqual(denied.status, 0);
+    assert.match(denied.stderr, /forbidden/i);
+    // Its own outputs: its kubeconfig is polygraf's, and nothing names another customer.
+    const outputs = await customerStack.outputs();
+    const text = JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.value])));
+    assert.ok(
+      !/client-key|client-certificate/.test(text),
+      "the owning stack's admin credential reached the customer-only stack",
+    );
+    for (const other of ["beam", "rimbal", "nordlys"])
+      assert.ok(!text.includes(other), `the customer-only stack's outputs mention ${other}`);
     // The owning stack sees nothing to do: the platform is the other stack's.
     const owner = await stack.preview();
     assert.deepStrictEqual(Object.keys(owner.changeSummary), ["same"]);

@@ -98,6 +98,14 @@ export async function runProgram(
           state.outputs = outputs;
           state.secretOutputNames = Object.keys(outputs);
         }
+        if (
+          args.type === "kubernetes:core/v1:Secret" &&
+          inputs.type === "kubernetes.io/service-account-token"
+        ) {
+          // What the token controller fills in (the provider waits for it).
+          const b64 = (t: string) => Buffer.from(t).toString("base64");
+          state.data = { token: b64(`token-of-${args.name}`), "ca.crt": b64("ca-of-the-cluster") };
+        }
         if (args.type === "random:index/randomBytes:RandomBytes") {
           // 32 bytes as the provider renders them; "+/" shows that Fernet keys get URL-safe.
           const bytes = Buffer.alloc(32, 0xfb);

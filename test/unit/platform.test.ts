@@ -6,7 +6,7 @@ import { ConfigErrors, parseSettings, SettingsSource } from "../../config";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
 import { checkLicenses } from "../../platform/license/deploy-gate";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { allStrings, ProgramFailed, runProgram, valueOf } from "./harness";
+import { allStrings, ProgramFailed, runProgram } from "./harness";
 
 // Test keys: a test stack (es1:licenseTestKeys) trusts them beside the shipped ES1 keys.
 const KEY = generateKeyPair("test-2026");
@@ -303,8 +303,10 @@ describe("customer platforms under mocks", () => {
   it("removes a switched-off customer's platform but keeps its database and Valkey user", async () => {
     const run = await run3({ beam: {}, polygraf: { enabled: false }, rimbal: {} });
     assert.ok(!run.byType(T.release).some((r) => r.name === "polygraf-platform"));
+    assert.ok(!run.resources.some((r) => r.name === "polygraf-database"), "its Secrets go with the platform");
+    // The namespace stays, for a customer-only stack to deploy into (test/unit/customer-only.test.ts).
     assert.ok(
-      !run.byType(T.ns).some((n) => (n.inputs.metadata as { name: string }).name === "polygraf-platform"),
+      run.resources.some((r) => r.type === "es1:platform:CustomerDeployAccess" && r.name === "polygraf"),
     );
     const dbs = (
       valuesOf(run, "es1-postgresql").databases as unknown as { name: string; ensure: string }[]
@@ -327,6 +329,10 @@ describe("customer platforms under mocks", () => {
       }[]
     ).find((d) => d.name === "polygraf");
     assert.deepStrictEqual([db?.ensure, db?.databaseReclaimPolicy], ["absent", "delete"]);
+    assert.ok(
+      !run.byType(T.ns).some((n) => (n.inputs.metadata as { name: string }).name === "polygraf-platform"),
+      "a purged customer keeps no namespace",
+    );
     const acl = (valuesOf(run, "es1-redis").auth as { aclUsers: Record<string, unknown> }).aclUsers;
     assert.strictEqual(acl.polygraf, undefined);
   });
@@ -347,84 +353,6 @@ describe("customer platforms under mocks", () => {
         assert.deepStrictEqual(e.registered, []);
         return true;
       },
-    );
-  });
-});
-
-describe("customer-only stacks", () => {
-  const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "es1-owner-")), "kubeconfig");
-  fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
-  const INFRA = "acme/es1-platform/infra";
-  const lic = { beam: license("beam"), rimbal: license("rimbal") };
-
-  /** The outputs of an infrastructure stack that holds data for beam and rimbal, platforms elsewhere. */
-  async function ownerOutputs(): Promise<Record<string, unknown>> {
-    const owner = await runProgram({
-      "es1:cluster": JSON.stringify({ provider: "existing", kubeconfig, context: "kwok-es1" }),
-      "es1:customers": JSON.stringify({ beam: { enabled: false }, rimbal: { enabled: false } }),
-    });
-    assert.ok(!owner.byType("kubernetes:helm.sh/v3:Release").some((r) => r.name.endsWith("-platform")));
-    return {
-      infrastructure: owner.outputs.infrastructure,
-      platformCluster: await valueOf(owner.outputs.platformCluster),
-      customerAccess: await valueOf(owner.outputs.customerAccess),
-    };
-  }
-
-  it("deploys platforms onto the cluster and stores of the stack that owns them", async () => {
-    const run = await runProgram(
-      {
-        "es1:infrastructureStack": INFRA,
-        "es1:customers": JSON.stringify(["beam"]),
-        "es1:licenses": JSON.stringify({ beam: lic.beam }),
-        "es1:licenseTestKeys": "true",
-        "es1:licensePublicKeys": JSON.stringify(keys),
-      },
-      { secretKeys: ["es1:licenses"], stackReferences: { [INFRA]: await ownerOutputs() } },
-    );
-    assert.deepStrictEqual(
-      run.byType("kubernetes:helm.sh/v3:Release").map((r) => r.name),
-      ["beam-platform"],
-    );
-    assert.deepStrictEqual(run.byType("es1:infrastructure:Infrastructure"), []);
-    const provider = run.one("pulumi:providers:kubernetes");
-    assert.deepStrictEqual(
-      [provider.inputs.context, provider.inputs.clusterIdentifier],
-      ["kwok-es1", "existing/test"],
-    );
-    assert.ok(provider.secretInputs.includes("kubeconfig"));
-    const db = run.one("kubernetes:core/v1:Secret", "beam-database");
-    assert.ok(db.secretInputs.includes("stringData"));
-    assert.match(
-      (db.inputs.stringData as Record<string, string>).password,
-      /^generated-customer-beam-database-password-/,
-      "the password is the one the owning stack generated",
-    );
-    assert.strictEqual(run.outputs.infrastructure.namespace, "es1-infrastructure");
-  });
-
-  it("refuses a customer the infrastructure stack holds no data for, and infrastructure keys", async () => {
-    await assert.rejects(
-      runProgram(
-        {
-          "es1:infrastructureStack": INFRA,
-          "es1:customers": JSON.stringify(["beam", "polygraf"]),
-          "es1:licenses": JSON.stringify({ beam: lic.beam, polygraf: license("polygraf") }),
-          "es1:licenseTestKeys": "true",
-          "es1:licensePublicKeys": JSON.stringify(keys),
-        },
-        { secretKeys: ["es1:licenses"], stackReferences: { [INFRA]: await ownerOutputs() } },
-      ),
-      /'es1:customers\.polygraf': stack acme\/es1-platform\/infra holds no database or Valkey user for 'polygraf'/,
-    );
-    const p = problems({ infrastructureStack: INFRA, airgap: { registry: "mirror.example" } });
-    assert.ok(
-      p.some((x) => /'es1:airgap': belongs to the infrastructure stack/.test(x)),
-      p.join("\n"),
-    );
-    assert.ok(
-      p.some((x) => /'es1:customers': a customer-only stack needs at least one customer/.test(x)),
-      p.join("\n"),
     );
   });
 });
