@@ -12,7 +12,7 @@ import { draftLicense, generateKeyPair, issueLicense } from "../../platform/lice
 import { allStrings, runProgram } from "./harness";
 import { settingsFrom } from "./values-fixtures";
 
-const KEY = generateKeyPair("es1-2026");
+const KEY = generateKeyPair("test-2026");
 const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "es1-pull-")), "kubeconfig");
 fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
 const cluster = { provider: "existing", kubeconfig };
@@ -93,6 +93,7 @@ describe("es1:airgap.registryAuth", function () {
           registry: "registry.internal:5000/es1",
           registryAuth: { username: "robot", password: token },
         }),
+        "es1:licenseTestKeys": "true",
         "es1:licensePublicKeys": JSON.stringify({ [KEY.keyId]: KEY.publicKey }),
         "es1:customers": JSON.stringify({ beam: {}, rimbal: {} }),
         "es1:licenses": JSON.stringify({
