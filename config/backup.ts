@@ -344,14 +344,15 @@ function parseRestore(r: Reader, value: unknown): PostgresqlRestoreSettings | un
 
 /**
  * Parses `es1:backup`; undefined when unset (no backups: docs/backup.md says what that means).
- * A production stack cannot skip the backup before risky upgrades.
+ * A production stack cannot skip the backup before risky upgrades. `cluster` decides whether
+ * `objectStore` may be left out (a cloud cluster creates the store).
  */
 export function parseBackup(
   r: Reader,
   stack: string,
   environment: Environment,
   isSecret: (key: string) => boolean,
-  cluster: Pick<ClusterSettings, "provider"> & { workloadIdentity?: boolean } = { provider: "existing" },
+  cluster: Pick<ClusterSettings, "provider"> & { workloadIdentity?: boolean },
 ): BackupSettings | undefined {
   const o = r.object("backup", r.raw("backup"));
   if (o === undefined) return undefined;

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupStoreRequest, CloudBackupStore } from "../clusters/types";
 import { BackupSettings, ORIGINAL_POSTGRESQL_CLUSTER, PostgresqlRestoreSettings } from "../config/backup";
 import { JsonObject } from "../lib/json";
+import { INFRASTRUCTURE_NAMESPACE } from "./layout";
 import { imageParts, infraPlacement, pullSecretRefs, ValuesContext } from "./values/context";
 
 /** The plugin's name, as CloudNativePG finds it (the plugin's Service announces it). */
@@ -60,9 +61,6 @@ export interface BackupTarget<Root = string> {
   keys: boolean;
 }
 
-/** The service accounts of CloudNativePG's clusters: each is named after its cluster. */
-export const POSTGRESQL_NAMESPACE = "es1-infrastructure";
-
 /**
  * The store the cloud cluster is asked to create for the stack (clusters/, BackupStoreRequest),
  * or undefined when es1:backup names the site's own store or nothing is backed up. The service
@@ -80,7 +78,8 @@ export function backupStoreRequest(settings: {
     ...(backup.postgresql.restore ? [backup.postgresql.restore.cluster] : []),
   ];
   return {
-    consumers: clusters.map((name) => ({ namespace: POSTGRESQL_NAMESPACE, name })),
+    // CloudNativePG runs a cluster's pods under a ServiceAccount named after the cluster.
+    consumers: clusters.map((name) => ({ namespace: INFRASTRUCTURE_NAMESPACE, name })),
     retentionDays: backup.postgresql.retentionDays,
     protect: settings.protect,
   };

@@ -3,8 +3,10 @@
 // it, bound to exactly the PostgreSQL clusters' service accounts, and an ObjectStore that signs
 // with that identity instead of keys.
 import * as assert from "assert";
+import { storeOptions } from "../../clusters/backup-store";
 import { COMPONENTS } from "../../config/sizing";
-import { at, byName, refusals } from "./cluster-helpers";
+import { backupStoreRequest } from "../../infrastructure/backup";
+import { at, byName, refusals, settingsOf } from "./cluster-helpers";
 import { allStrings, ProgramRun, RecordedResource, runProgram } from "./harness";
 
 const OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore";
@@ -76,7 +78,7 @@ describe("backup store on GKE", () => {
     run = await runCloud({ provider: "gke", project: "acme-es1", region: "europe-west1", name: "es1-prod" });
   });
 
-  it("creates a private, versioned GCS bucket with a lifecycle rule from retention, protected and kept", () => {
+  it("creates a private, versioned GCS bucket with a lifecycle rule from retention", () => {
     const bucket = run.one("gcp:storage/bucket:Bucket");
     const b = bucket.inputs;
     assert.strictEqual(b.name, "es1-es1-prod-backups-k3x9q2");
@@ -223,12 +225,11 @@ describe("backup store on EKS", () => {
 });
 
 describe("backup store on AKS", () => {
+  // A stack with a restored cluster: the store serves both clusters (one run covers both cases).
   let run: ProgramRun;
-  let restored: ProgramRun;
   before(async () => {
     const aks = { provider: "aks", region: "westeurope", name: "es1-prod" };
-    run = await runCloud(aks);
-    restored = await runCloud(aks, {
+    run = await runCloud(aks, {
       postgresql: {
         retentionDays: 14,
         restore: { cluster: "es1-postgresql-r1", targetTime: "2026-12-01T10:00:00Z" },
@@ -257,7 +258,7 @@ describe("backup store on AKS", () => {
     );
   });
 
-  it("assigns Storage Blob Data Contributor on the container only, to an identity federated with exactly the KSA", () => {
+  it("assigns Storage Blob Data Contributor on the container only, to an identity federated with exactly the clusters' KSAs", () => {
     const roles = run
       .byType("azure-native:authorization:RoleAssignment")
       .filter((r) => String(r.inputs.roleDefinitionId).endsWith("ba92f5b4-2d11-453d-a403-e96b0029c9fe"));
@@ -273,14 +274,12 @@ describe("backup store on AKS", () => {
     const fics = run.byType("azure-native:managedidentity:FederatedIdentityCredential").map((f) => f.inputs);
     assert.deepStrictEqual(
       fics.map((f) => [f.resourceName, f.subject, f.issuer, f.audiences]),
-      [
-        [
-          "es1-prod-backups",
-          "system:serviceaccount:es1-infrastructure:es1-postgresql",
-          "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/",
-          ["api://AzureADTokenExchange"],
-        ],
-      ],
+      ["es1-postgresql", "es1-postgresql-r1"].map((ksa) => [
+        "es1-prod-backups",
+        `system:serviceaccount:es1-infrastructure:${ksa}`,
+        "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/",
+        ["api://AzureADTokenExchange"],
+      ]),
     );
   });
 
@@ -303,15 +302,8 @@ describe("backup store on AKS", () => {
     assert.strictEqual(operator.config.data.INHERITED_LABELS, "azure.workload.identity/use");
   });
 
-  it("a restored cluster gets its own federated credential and recovers through the identity", () => {
-    const subjects = restored
-      .byType("azure-native:managedidentity:FederatedIdentityCredential")
-      .map((f) => f.inputs.subject);
-    assert.deepStrictEqual(subjects, [
-      "system:serviceaccount:es1-infrastructure:es1-postgresql",
-      "system:serviceaccount:es1-infrastructure:es1-postgresql-r1",
-    ]);
-    const values = restored.one(RELEASE, "es1-postgresql-r1").inputs.values as PgValues & {
+  it("the restored cluster recovers through the same identity, without keys", () => {
+    const values = run.one(RELEASE, "es1-postgresql-r1").inputs.values as PgValues & {
       recovery: Record<string, unknown>;
     };
     assert.deepStrictEqual(values.recovery, {
@@ -339,9 +331,34 @@ describe("es1:backup.objectStore on cloud and existing clusters", () => {
       refusals({ cluster: { provider: "existing" }, backup: {} })[0],
       /'es1:backup.objectStore': is required: an existing cluster has no store of its own/,
     );
+    const created = settingsOf({ cluster: gke, backup: { objectStore: { prefix: "team/a" } } }).backup;
+    assert.deepStrictEqual([created?.objectStore, created?.prefix], [undefined, "team/a"]);
+    assert.strictEqual(settingsOf({ cluster: gke, backup: {} }).backup?.prefix, "test");
     assert.match(
       refusals({ cluster: gke, backup: { objectStore: { prefix: "x", region: "eu" } } })[0],
       /'es1:backup.objectStore.region'/,
+    );
+  });
+
+  it("asks for a store kept on delete and protected in prod, for the PostgreSQL clusters only", () => {
+    const request = (environment: string) =>
+      backupStoreRequest(settingsOf({ environment, cluster: gke, backup: {} }));
+    assert.deepStrictEqual(request("prod"), {
+      consumers: [{ namespace: "es1-infrastructure", name: "es1-postgresql" }],
+      retentionDays: 30,
+      protect: true,
+    });
+    assert.strictEqual(request("dev")?.protect, false);
+    assert.deepStrictEqual(storeOptions({}, true), { protect: true, retainOnDelete: true });
+    assert.strictEqual(
+      backupStoreRequest(
+        settingsOf({
+          cluster: gke,
+          backup: {},
+          components: { ...COMPONENTS_OFF, postgresql: { enabled: false } },
+        }),
+      ),
+      undefined,
     );
   });
 
