@@ -85,7 +85,7 @@ export function azureBackupStore(
     { ...o, dependsOn: [service] },
   );
   const container = new storage.BlobContainer(
-    `${name}-backups`,
+    `${name}-backups-container`,
     {
       resourceGroupName: group.name,
       accountName: account.name,

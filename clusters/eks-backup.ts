@@ -65,18 +65,19 @@ export function s3BackupStore(
     { bucket: suffix.apply((s) => bucketName(args.name, s)), forceDestroy: false },
     storeOptions(o, request.protect),
   );
+  const publicAccess = new s3.BucketPublicAccessBlock(
+    `${name}-backups`,
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    o,
+  );
   const settings: pulumi.Resource[] = [
-    new s3.BucketPublicAccessBlock(
-      `${name}-backups`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      o,
-    ),
+    publicAccess,
     // ACLs off: the bucket's policies alone decide.
     new s3.BucketOwnershipControls(
       `${name}-backups`,
@@ -91,7 +92,12 @@ export function s3BackupStore(
       },
       o,
     ),
-    new s3.BucketPolicy(`${name}-backups`, { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) }, o),
+    // After the public access block: S3 refuses the two changed at once.
+    new s3.BucketPolicy(
+      `${name}-backups`,
+      { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) },
+      { ...o, dependsOn: [publicAccess] },
+    ),
   ];
   // Barman Cloud's retention deletes old backups; a deleted or overwritten object stays a
   // noncurrent version for retentionDays more, then the lifecycle rule removes it.

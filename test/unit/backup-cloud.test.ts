@@ -264,7 +264,7 @@ describe("backup store on AKS", () => {
       .filter((r) => String(r.inputs.roleDefinitionId).endsWith("ba92f5b4-2d11-453d-a403-e96b0029c9fe"));
     assert.deepStrictEqual(
       roles.map((r) => [r.inputs.scope, r.inputs.principalId]),
-      [["cluster-backups-id", "cluster-backups-principal"]],
+      [["cluster-backups-container-id", "cluster-backups-principal"]],
     );
     // Nothing else is granted to the backup identity.
     const toIdentity = run
