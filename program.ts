@@ -6,6 +6,7 @@ import { Cluster } from "./clusters/types";
 import { loadSettings, Settings } from "./config";
 import { ConfigError, ConfigErrors } from "./config/errors";
 import { CustomerAccess, Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
+import { backupStoreRequest } from "./infrastructure/backup";
 import { resolveCharts } from "./infrastructure/catalog";
 import { CustomerOutputs, CustomerPlatform } from "./platform";
 import { CustomerDeployAccess } from "./platform/deploy-access";
@@ -265,7 +266,8 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
   const accessCharts = settings.infrastructureStack ? {} : resolveAccessCharts(plan, settings.airgap);
   if (settings.infrastructureStack) return customerOnly(settings, settings.infrastructureStack, licensed);
 
-  const cluster = createCluster(settings.cluster, settings.airgap);
+  // A cloud cluster makes the backup store when es1:backup names none of the site's.
+  const cluster = createCluster(settings.cluster, settings.airgap, backupStoreRequest(settings));
   const exposure = new Access("access", {
     plan,
     settings: settings.access,

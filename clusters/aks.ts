@@ -8,10 +8,11 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import { AksClusterSettings, NodePoolSettings } from "../config";
 import { hostAddress, subnet } from "../lib/cidr";
+import { azureBackupStore } from "./aks-backup";
 import { nvidiaDevicePlugin } from "./gpu";
 import { clusterProvider } from "./k8s-access";
 import { configuredPools, cloudClusterContract } from "./pools";
-import { Cluster, NODE_POOLS, PoolName } from "./types";
+import { BackupStoreRequest, Cluster, NODE_POOLS, PoolName } from "./types";
 
 /** Built-in Azure role definitions the cluster identity is granted. */
 const ROLES = {
@@ -46,7 +47,12 @@ export function nonInteractiveKubelogin(kubeconfig: string): string {
 export class AksCluster extends pulumi.ComponentResource {
   readonly cluster: Cluster;
 
-  constructor(name: string, args: AksClusterSettings, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: AksClusterSettings,
+    opts?: pulumi.ComponentResourceOptions,
+    backupStore?: BackupStoreRequest,
+  ) {
     super("es1:clusters:Aks", name, {}, opts);
     const azureProvider = new AzureProvider(
       name,
@@ -234,7 +240,10 @@ export class AksCluster extends pulumi.ComponentResource {
     );
     if (args.nodePools.aiml) nvidiaDevicePlugin(`${name}-nvidia-device-plugin`, { provider, parent: this });
 
-    this.cluster = cloudClusterContract("aks", args, provider, kubeconfig);
+    const store = backupStore
+      ? azureBackupStore(name, args, backupStore, group, cluster, roleDefinition, o)
+      : undefined;
+    this.cluster = cloudClusterContract("aks", args, provider, kubeconfig, store);
     this.registerOutputs({ clusterId: cluster.id, storageClass: args.storageClass });
   }
 

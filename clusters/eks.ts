@@ -19,10 +19,12 @@ import {
   metricsServerValues,
   scaleFromZeroTags,
 } from "./addons";
+import { assumeRolePolicy, kubeSystem, workloadTrust } from "./aws-identity";
+import { s3BackupStore } from "./eks-backup";
 import { nvidiaDevicePlugin } from "./gpu";
 import { clusterProvider, execKubeconfig } from "./k8s-access";
 import { configuredPools, cloudClusterContract } from "./pools";
-import { Cluster, NODE_POOLS, Taint } from "./types";
+import { BackupStoreRequest, Cluster, NODE_POOLS, Taint } from "./types";
 
 const TAINT_EFFECTS: Record<Taint["effect"], string> = {
   NoSchedule: "NO_SCHEDULE",
@@ -56,41 +58,6 @@ export function awsPartition(region: string): string {
 function amiType(machineType: string, gpu: boolean): string {
   if (gpu) return "AL2023_x86_64_NVIDIA";
   return /^[a-z]+\d+g[a-z]*\./.test(machineType) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
-}
-
-function assumeRolePolicy(service: string, actions: string[] = ["sts:AssumeRole"]): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
-  });
-}
-
-/**
- * Trust policy of a kube-system service account's role: Pod Identity (no provider given), or IRSA
- * through the cluster's OIDC provider, limited to that service account.
- */
-function workloadTrust(
-  serviceAccount: string,
-  oidcProvider: iam.OpenIdConnectProvider | undefined,
-): pulumi.Input<string> {
-  if (!oidcProvider) return assumeRolePolicy("pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]);
-  const host = oidcProvider.url.apply((u) => u.replace(/^https:\/\//, ""));
-  return pulumi.jsonStringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: oidcProvider.arn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: host.apply((h) => ({
-            [`${h}:sub`]: `system:serviceaccount:kube-system:${serviceAccount}`,
-            [`${h}:aud`]: "sts.amazonaws.com",
-          })),
-        },
-      },
-    ],
-  });
 }
 
 /** What the Cluster Autoscaler may do (its chart's documented minimum for AWS). */
@@ -149,6 +116,7 @@ export class EksCluster extends pulumi.ComponentResource {
     args: EksClusterSettings,
     addons: AddonSources,
     opts?: pulumi.ComponentResourceOptions,
+    backupStore?: BackupStoreRequest,
   ) {
     super("es1:clusters:Eks", name, {}, opts);
     const partition = awsPartition(args.region);
@@ -299,7 +267,10 @@ export class EksCluster extends pulumi.ComponentResource {
       parent: this,
     });
 
-    this.cluster = cloudClusterContract("eks", args, provider, kubeconfig);
+    const store = backupStore
+      ? s3BackupStore(name, args, backupStore, cluster, { podIdentityAgent, oidcProvider }, o)
+      : undefined;
+    this.cluster = cloudClusterContract("eks", args, provider, kubeconfig, store);
     this.registerOutputs({
       clusterArn: cluster.arn,
       endpoint: cluster.endpoint,
@@ -678,7 +649,7 @@ export class EksCluster extends pulumi.ComponentResource {
   ): void {
     const role = new iam.Role(
       `${name}-cluster-autoscaler`,
-      { assumeRolePolicy: workloadTrust(CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, oidcProvider) },
+      { assumeRolePolicy: workloadTrust([kubeSystem(CLUSTER_AUTOSCALER_SERVICE_ACCOUNT)], oidcProvider) },
       o,
     );
     const access = new iam.RolePolicy(
@@ -734,7 +705,7 @@ export class EksCluster extends pulumi.ComponentResource {
     oidcProvider: iam.OpenIdConnectProvider | undefined,
     o: pulumi.CustomResourceOptions,
   ): eks.Addon {
-    const trust = workloadTrust(EBS_CSI_SERVICE_ACCOUNT, oidcProvider);
+    const trust = workloadTrust([kubeSystem(EBS_CSI_SERVICE_ACCOUNT)], oidcProvider);
     const role = new iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: trust }, o);
     const attachment = new iam.RolePolicyAttachment(
       `${name}-ebs-csi`,

@@ -8,9 +8,10 @@ import { Provider as GcpProvider } from "@pulumi/gcp/provider";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
 import { GkeClusterSettings } from "../config";
+import { gcsBackupStore } from "./gke-backup";
 import { clusterProvider, execKubeconfig } from "./k8s-access";
 import { configuredPools, cloudClusterContract } from "./pools";
-import { Cluster, NODE_POOLS, Taint } from "./types";
+import { BackupStoreRequest, Cluster, NODE_POOLS, Taint } from "./types";
 
 /** Secondary ranges of a subnetwork ES1 creates. */
 const PODS_RANGE = "pods";
@@ -46,7 +47,12 @@ export function gcpLabels(tags: Record<string, string>): Record<string, string> 
 export class GkeCluster extends pulumi.ComponentResource {
   readonly cluster: Cluster;
 
-  constructor(name: string, args: GkeClusterSettings, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: GkeClusterSettings,
+    opts?: pulumi.ComponentResourceOptions,
+    backupStore?: BackupStoreRequest,
+  ) {
     super("es1:clusters:Gke", name, {}, opts);
     const labels = gcpLabels(args.tags);
     // Labels reach every resource that has them, including ones a later change adds.
@@ -199,7 +205,8 @@ export class GkeCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: pools },
     );
 
-    this.cluster = cloudClusterContract("gke", args, provider, kubeconfig);
+    const store = backupStore ? gcsBackupStore(name, args, backupStore, labels, cluster, o) : undefined;
+    this.cluster = cloudClusterContract("gke", args, provider, kubeconfig, store);
     this.registerOutputs({
       clusterId: cluster.id,
       endpoint: cluster.endpoint,

@@ -1,7 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CloudClusterBase, NodePoolSettings, NodePoolsSettings } from "../config";
-import { CloudName, Cluster, NODE_POOLS, NodePoolPlacement, PoolName, POOL_NAMES } from "./types";
+import {
+  CloudBackupStore,
+  CloudName,
+  Cluster,
+  NODE_POOLS,
+  NodePoolPlacement,
+  PoolName,
+  POOL_NAMES,
+} from "./types";
 
 /** The pools a cloud cluster has, in a stable order: the three base pools, then aiml when configured. */
 export function configuredPools(pools: NodePoolsSettings): { name: PoolName; size: NodePoolSettings }[] {
@@ -22,6 +30,7 @@ export function cloudClusterContract(
   args: CloudClusterBase,
   provider: k8s.Provider,
   kubeconfig: pulumi.Output<string>,
+  backupStore?: CloudBackupStore,
 ): Cluster {
   return {
     cloud,
@@ -32,5 +41,6 @@ export function cloudClusterContract(
     ingressClass: args.ingressClass,
     ingressAnnotations: args.ingressAnnotations,
     nodePools: placements(args.nodePools),
+    ...(backupStore ? { backupStore } : {}),
   };
 }

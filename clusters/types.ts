@@ -58,4 +58,53 @@ export interface Cluster {
   ingressAnnotations: Record<string, string>;
   /** Placement of each pool the cluster has. */
   nodePools: Partial<Record<PoolName, NodePoolPlacement>>;
+  /** The object store a cloud cluster made for backups (BackupStoreRequest); absent otherwise. */
+  backupStore?: CloudBackupStore;
+}
+
+/** A Kubernetes service account, by namespace and name. */
+export interface ServiceAccountRef {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * What the program asks of a cloud cluster when `es1:backup` names no object store of the site's:
+ * a bucket (or container) of its own, and the service accounts whose pods may read and write it —
+ * CloudNativePG's clusters today; another consumer (Velero) adds its own service account.
+ */
+export interface BackupStoreRequest {
+  /** The only identities that may read and write the store. */
+  consumers: ServiceAccountRef[];
+  /** Days a deleted or overwritten object stays recoverable (the store's lifecycle rule). */
+  retentionDays: number;
+  /** The store is protected from deletion (production stacks, Settings.protect). */
+  protect: boolean;
+}
+
+/**
+ * The object store a cloud cluster made for backups, and how its consumers reach it without
+ * keys: each consumer's service account carries `serviceAccountAnnotations`, each of its pods
+ * `podLabels`, and nothing runs against the store before `ready` (the grants).
+ */
+export interface CloudBackupStore {
+  /** Barman Cloud's name of the store's API. */
+  kind: "s3" | "google" | "azure";
+  /** The bucket (S3, GCS) or blob container (Azure). */
+  bucket: pulumi.Output<string>;
+  /** The store's root as Barman Cloud names it: `s3://<b>`, `gs://<b>`, `https://<account>.blob.core.windows.net/<c>`. */
+  url: pulumi.Output<string>;
+  /** The S3 API's endpoint (AWS's regional one), for S3 only. */
+  endpoint?: string;
+  region: string;
+  /** Azure: the storage account holding the container. */
+  storageAccount?: pulumi.Output<string>;
+  /** Azure: the resource group of the storage account (Velero's Azure plugin names it). */
+  resourceGroup?: pulumi.Output<string>;
+  /** What a consumer's ServiceAccount carries to act as the store's identity (none with EKS Pod Identity). */
+  serviceAccountAnnotations: Record<string, pulumi.Output<string>>;
+  /** Labels a consumer's pods carry (AKS workload identity admits only labelled pods). */
+  podLabels: Record<string, string>;
+  /** The store's grants: consumers wait for them. */
+  ready: pulumi.Resource[];
 }

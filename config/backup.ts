@@ -1,4 +1,5 @@
-// `es1:backup`: where backups go (an S3-compatible object store the site provides: endpoint,
+// `es1:backup`: where backups go (on gke, eks and aks a bucket the cluster component creates,
+// reached through workload identity; or an S3-compatible object store the site provides: endpoint,
 // bucket, credentials), how often PostgreSQL takes a base backup and how long backups are kept,
 // and whether `es1 up` takes a backup before a risky upgrade. The access key pair is a credential:
 // stored encrypted, a Pulumi secret, and delivered to the cluster only inside a Kubernetes Secret
@@ -6,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { show } from "./errors";
 import { PlainObject, Reader } from "./reader";
+import type { ClusterSettings } from "./cluster";
 import type { Environment } from "./settings";
 
 export interface ObjectStoreSettings {
@@ -44,7 +46,13 @@ export interface PostgresqlBackupSettings {
 }
 
 export interface BackupSettings {
-  objectStore: ObjectStoreSettings;
+  /**
+   * The site's S3-compatible store (endpoint, bucket, keys). Undefined on a cloud cluster that
+   * creates the store itself (clusters/, the Cluster's backupStore), reached without keys.
+   */
+  objectStore?: ObjectStoreSettings;
+  /** Folder inside the bucket this stack writes under (default: the stack's name). */
+  prefix: string;
   postgresql: PostgresqlBackupSettings;
   /** `es1 up` takes and waits for a backup before a risky upgrade (docs/backup.md). */
   beforeUpgrade: boolean;
@@ -202,21 +210,51 @@ function credential(
   return pulumi.secret(value);
 }
 
+/** The keys that make `es1:backup.objectStore` a store of the site's rather than the cluster's. */
+const SITE_STORE_KEYS = ["endpoint", "bucket", "accessKeyId", "secretAccessKey"] as const;
+
+/** Clouds whose cluster component creates the backup store; why one cannot, or undefined. */
+function createdStoreProblem(
+  cluster: Pick<ClusterSettings, "provider"> & { workloadIdentity?: boolean },
+): string | undefined {
+  if (cluster.provider === "existing")
+    return "an existing cluster has no store of its own; name the S3-compatible store backups are written to (endpoint, bucket, credentials)";
+  // EKS falls back to IRSA, still without keys; GKE and AKS need workload identity.
+  if (cluster.provider !== "eks" && cluster.workloadIdentity === false)
+    return `the store ${cluster.provider} creates is reached through workload identity, which es1:cluster.workloadIdentity turns off; turn it on, or name a store of the site's (endpoint, bucket, credentials)`;
+  return undefined;
+}
+
+/**
+ * `es1:backup.objectStore`: the site's store, or (undefined) the one the cloud cluster creates,
+ * which takes only `prefix`.
+ */
 function parseObjectStore(
   r: Reader,
   value: unknown,
   stack: string,
   isSecret: (key: string) => boolean,
-): ObjectStoreSettings | undefined {
+  cluster: Pick<ClusterSettings, "provider"> & { workloadIdentity?: boolean },
+): { store?: ObjectStoreSettings; prefix: string; failed?: true } {
   const path = "backup.objectStore";
-  if (value === undefined) {
-    r.fail(
-      path,
-      "is required: the S3-compatible object store backups are written to (endpoint, bucket, credentials)",
-    );
-    return undefined;
+  const given: PlainObject = value === undefined ? {} : (r.object(path, value) ?? {});
+  const prefixOf = () =>
+    r.string(`${path}.prefix`, given.prefix, stack, {
+      re: PREFIX,
+      says: "folders of letters, digits, '.', '_' or '-', separated by '/', without a leading or trailing '/'",
+    });
+  if (!SITE_STORE_KEYS.some((k) => given[k] !== undefined)) {
+    const problem = createdStoreProblem(cluster);
+    if (problem === undefined) {
+      r.knownKeys(path, given, ["prefix"]);
+      return { prefix: prefixOf() };
+    }
+    if (value === undefined) {
+      r.fail(path, `is required: ${problem}`);
+      return { prefix: stack, failed: true };
+    }
   }
-  const o: PlainObject = r.object(path, value) ?? {};
+  const o = given;
   r.knownKeys(path, o, ["endpoint", "bucket", "prefix", "region", "accessKeyId", "secretAccessKey"]);
   const endpoint = r.string(`${path}.endpoint`, o.endpoint, "");
   if (endpoint === "" && o.endpoint === undefined)
@@ -236,10 +274,7 @@ function parseObjectStore(
       `${path}.bucket`,
       `${show(bucket)} is not a bucket name: 3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit`,
     );
-  const prefix = r.string(`${path}.prefix`, o.prefix, stack, {
-    re: PREFIX,
-    says: "folders of letters, digits, '.', '_' or '-', separated by '/', without a leading or trailing '/'",
-  });
+  const prefix = prefixOf();
   const region = r.string(`${path}.region`, o.region, BACKUP_DEFAULTS.region, {
     re: REGION,
     says: 'a region name such as "us-east-1"',
@@ -260,8 +295,11 @@ function parseObjectStore(
     "the secret access key (8 to 256 characters, no spaces)",
     isSecret,
   );
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  return { endpoint: endpoint.replace(/\/$/, ""), bucket, prefix, region, accessKeyId, secretAccessKey };
+  if (!accessKeyId || !secretAccessKey) return { prefix, failed: true };
+  return {
+    store: { endpoint: endpoint.replace(/\/$/, ""), bucket, prefix, region, accessKeyId, secretAccessKey },
+    prefix,
+  };
 }
 
 /** The original cluster's name, and the form of a restored one's. */
@@ -306,18 +344,20 @@ function parseRestore(r: Reader, value: unknown): PostgresqlRestoreSettings | un
 
 /**
  * Parses `es1:backup`; undefined when unset (no backups: docs/backup.md says what that means).
- * A production stack cannot skip the backup before risky upgrades.
+ * A production stack cannot skip the backup before risky upgrades. `cluster` decides whether
+ * `objectStore` may be left out (a cloud cluster creates the store).
  */
 export function parseBackup(
   r: Reader,
   stack: string,
   environment: Environment,
   isSecret: (key: string) => boolean,
+  cluster: Pick<ClusterSettings, "provider"> & { workloadIdentity?: boolean },
 ): BackupSettings | undefined {
   const o = r.object("backup", r.raw("backup"));
   if (o === undefined) return undefined;
   r.knownKeys("backup", o, ["objectStore", "postgresql", "beforeUpgrade"]);
-  const objectStore = parseObjectStore(r, o.objectStore, stack, isSecret);
+  const objectStore = parseObjectStore(r, o.objectStore, stack, isSecret, cluster);
   const pg: PlainObject = r.object("backup.postgresql", o.postgresql) ?? {};
   r.knownKeys("backup.postgresql", pg, ["schedule", "retentionDays", "restore"]);
   const restore = parseRestore(r, pg.restore);
@@ -339,9 +379,10 @@ export function parseBackup(
       "backup.beforeUpgrade",
       "a prod stack always takes a backup before a risky upgrade; remove the key",
     );
-  if (!objectStore) return undefined;
+  if (objectStore.failed) return undefined;
   return {
-    objectStore,
+    ...(objectStore.store ? { objectStore: objectStore.store } : {}),
+    prefix: objectStore.prefix,
     postgresql: {
       schedule: sched.text,
       retentionDays,

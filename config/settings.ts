@@ -184,7 +184,7 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     });
     for (const [key, problem] of problems) r.fail(key, problem);
   }
-  const backup = parseBackup(r, id.stack, environment, (k) => src.isSecret(k));
+  const backup = parseBackup(r, id.stack, environment, (k) => src.isSecret(k), cluster);
   const platformTimeoutSeconds = r.integer(
     "platformTimeoutSeconds",
     r.raw("platformTimeoutSeconds"),

@@ -1,12 +1,17 @@
 // Backups of the shared infrastructure (docs/backup.md), the Kubernetes part: PostgreSQL's
 // continuous backup the CloudNativePG way — the Barman Cloud plugin (release
 // es1-postgresql-backup) archives WAL and takes base backups into the site's S3-compatible object
-// store, which an ObjectStore describes; a ScheduledBackup takes the base backups. The access keys
-// reach the cluster only in the Secret es1-backup-object-store: no Helm values hold them.
+// store, which an ObjectStore describes; a ScheduledBackup takes the base backups. The store is
+// the site's (its access keys reach the cluster only in the Secret es1-backup-object-store: no
+// Helm values hold them) or, on gke, eks and aks, the bucket the cluster component made
+// (clusters/*-backup.ts): no keys at all, the PostgreSQL pods' service account carries the
+// cloud identity that alone may write it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { BackupStoreRequest, CloudBackupStore } from "../clusters/types";
 import { BackupSettings, ORIGINAL_POSTGRESQL_CLUSTER, PostgresqlRestoreSettings } from "../config/backup";
 import { JsonObject } from "../lib/json";
+import { INFRASTRUCTURE_NAMESPACE } from "./layout";
 import { imageParts, infraPlacement, pullSecretRefs, ValuesContext } from "./values/context";
 
 /** The plugin's name, as CloudNativePG finds it (the plugin's Service announces it). */
@@ -44,32 +49,124 @@ export const BACKUP_LABELS = {
   "app.kubernetes.io/component": "backup",
 } as const;
 
-/** Where a stack's PostgreSQL backups live: `s3://<bucket>/<prefix>/postgresql`. */
-export function postgresqlDestination(backup: BackupSettings): string {
-  return `s3://${backup.objectStore.bucket}/${backup.objectStore.prefix}/postgresql`;
+/**
+ * The store backups go to, as Barman Cloud sees it: its API, its root (`s3://<bucket>`,
+ * `gs://<bucket>`, `https://<account>.blob.core.windows.net/<container>`), the S3 endpoint, and
+ * whether the site's keys (the Secret) or the pods' cloud identity sign the requests.
+ */
+export interface BackupTarget<Root = string> {
+  provider: CloudBackupStore["kind"];
+  root: Root;
+  endpoint?: string;
+  keys: boolean;
 }
 
 /**
- * The ObjectStore's spec: the bucket path, the endpoint, credentials by Secret reference, and
- * retention (base backups and the WAL they need, older than this, are deleted by the plugin).
- * WAL and data are gzip-compressed; encryption is left to the store's default, since
- * S3-compatible stores differ in which server-side encryption they accept.
+ * The store the cloud cluster is asked to create for the stack (clusters/, BackupStoreRequest),
+ * or undefined when es1:backup names the site's own store or nothing is backed up. The service
+ * accounts that may use it: every PostgreSQL cluster of the stack, the restored one included.
  */
-export function objectStoreSpec(backup: BackupSettings): JsonObject {
+export function backupStoreRequest(settings: {
+  backup?: BackupSettings;
+  protect: boolean;
+  components: { postgresql: { enabled: boolean } };
+}): BackupStoreRequest | undefined {
+  const backup = settings.backup;
+  if (!backup || backup.objectStore || !settings.components.postgresql.enabled) return undefined;
+  const clusters = [
+    POSTGRESQL_CLUSTER,
+    ...(backup.postgresql.restore ? [backup.postgresql.restore.cluster] : []),
+  ];
+  return {
+    // CloudNativePG runs a cluster's pods under a ServiceAccount named after the cluster.
+    consumers: clusters.map((name) => ({ namespace: INFRASTRUCTURE_NAMESPACE, name })),
+    retentionDays: backup.postgresql.retentionDays,
+    protect: settings.protect,
+  };
+}
+
+/** The store of the stack: the site's from es1:backup, or the one the cloud cluster made. */
+export function backupTarget(
+  backup: BackupSettings,
+  store: CloudBackupStore | undefined,
+): BackupTarget<pulumi.Input<string>> {
+  if (backup.objectStore)
+    return {
+      provider: "s3",
+      root: `s3://${backup.objectStore.bucket}`,
+      endpoint: backup.objectStore.endpoint,
+      keys: true,
+    };
+  if (!store) throw new Error("es1:backup names no object store and the cluster made none");
+  return { provider: store.kind, root: store.url, endpoint: store.endpoint, keys: false };
+}
+
+/** The target with its root known (inside an apply). */
+export function resolvedTarget(target: BackupTarget<pulumi.Input<string>>): pulumi.Output<BackupTarget> {
+  return pulumi.output(target.root).apply((root) => ({ ...target, root }));
+}
+
+/** Where a stack's PostgreSQL backups live: `<root>/<prefix>/postgresql`. */
+export function postgresqlDestination(backup: BackupSettings, target: BackupTarget): string {
+  return `${target.root}/${backup.prefix}/postgresql`;
+}
+
+/** The ObjectStore's credentials: the Secret's keys, or the identity of the pods' service account. */
+function credentials(target: BackupTarget): JsonObject {
   const ref = (key: string) => ({ name: BACKUP_SECRET.name, key });
+  switch (target.provider) {
+    case "s3":
+      return {
+        s3Credentials: target.keys
+          ? {
+              accessKeyId: ref(BACKUP_SECRET.accessKeyId),
+              secretAccessKey: ref(BACKUP_SECRET.secretAccessKey),
+            }
+          : { inheritFromIAMRole: true },
+      };
+    case "google":
+      return { googleCredentials: { gkeEnvironment: true } };
+    case "azure":
+      return { azureCredentials: { inheritFromAzureAD: true } };
+  }
+}
+
+/**
+ * The ObjectStore's spec: the bucket path, the endpoint, credentials (by Secret reference, or
+ * inherited from the cloud identity), and retention (base backups and the WAL they need, older
+ * than this, are deleted by the plugin). WAL and data are gzip-compressed; encryption is left to
+ * the store's default, since S3-compatible stores differ in which server-side encryption they
+ * accept (the stores the clouds create encrypt by default).
+ */
+export function objectStoreSpec(backup: BackupSettings, target: BackupTarget): JsonObject {
   return {
     retentionPolicy: `${backup.postgresql.retentionDays}d`,
     configuration: {
-      destinationPath: postgresqlDestination(backup),
-      endpointURL: backup.objectStore.endpoint,
-      s3Credentials: {
-        accessKeyId: ref(BACKUP_SECRET.accessKeyId),
-        secretAccessKey: ref(BACKUP_SECRET.secretAccessKey),
-      },
+      destinationPath: postgresqlDestination(backup, target),
+      ...(target.endpoint ? { endpointURL: target.endpoint } : {}),
+      ...credentials(target),
       wal: { compression: "gzip", maxParallel: 2 },
       data: { compression: "gzip", jobs: 2 },
     },
   };
+}
+
+/**
+ * The PostgreSQL release's values with the cloud identity on the clusters' service account
+ * (chart cluster, `cluster.serviceAccountTemplate`): CloudNativePG creates the account with them.
+ */
+export function withBackupIdentity(
+  values: JsonObject,
+  store: CloudBackupStore | undefined,
+): JsonObject | pulumi.Output<JsonObject> {
+  if (!store || Object.keys(store.serviceAccountAnnotations).length === 0) return values;
+  return pulumi.all(store.serviceAccountAnnotations).apply<JsonObject>((annotations) => ({
+    ...values,
+    cluster: {
+      ...(values.cluster as JsonObject),
+      serviceAccountTemplate: { metadata: { annotations } },
+    },
+  }));
 }
 
 /** The ScheduledBackup's spec: base backups of the cluster in use, through the plugin, the first at once. */
@@ -105,7 +202,14 @@ export function postgresqlRestoreValues(
   base: JsonObject,
   backup: BackupSettings,
   restore: PostgresqlRestoreSettings,
+  target: BackupTarget,
 ): JsonObject {
+  // The chart's names of the cloud identities (values.yaml recovery.s3/google/azure).
+  const identity: Record<BackupTarget["provider"], JsonObject> = {
+    s3: { s3: { inheritFromIAMRole: true } },
+    google: { google: { gkeEnvironment: true } },
+    azure: { azure: { inheritFromAzureAD: true } },
+  };
   return {
     ...base,
     fullnameOverride: restore.cluster,
@@ -115,10 +219,11 @@ export function postgresqlRestoreValues(
       clusterName: restore.source,
       pitrTarget: { time: restore.targetTime },
       pluginConfiguration: { name: BARMAN_PLUGIN },
-      provider: "s3",
-      endpointURL: backup.objectStore.endpoint,
-      destinationPath: postgresqlDestination(backup),
-      secret: { create: false, name: BACKUP_SECRET.name },
+      provider: target.provider,
+      ...(target.endpoint ? { endpointURL: target.endpoint } : {}),
+      destinationPath: postgresqlDestination(backup, target),
+      ...(target.keys ? {} : identity[target.provider]),
+      secret: { create: false, name: target.keys ? BACKUP_SECRET.name : "" },
     },
   };
 }
@@ -143,6 +248,7 @@ export function postgresqlBackupValues(ctx: ValuesContext): JsonObject {
 
 export interface BackupObjectsArgs {
   backup: BackupSettings;
+  target: BackupTarget<pulumi.Input<string>>;
   namespace: pulumi.Input<string>;
   provider: k8s.Provider;
 }
@@ -153,6 +259,7 @@ export function backupSecret(
   opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Secret {
   const { objectStore } = args.backup;
+  if (!objectStore) throw new Error("the backup Secret holds the keys of a store of the site's");
   return new k8s.core.v1.Secret(
     BACKUP_SECRET.name,
     {
@@ -183,7 +290,7 @@ function backupResource(
     apiVersion: string;
     kind: string;
     labels?: Record<string, string>;
-    spec: JsonObject;
+    spec: pulumi.Input<JsonObject>;
   },
 ): k8s.apiextensions.CustomResource {
   return new k8s.apiextensions.CustomResource(
@@ -211,7 +318,7 @@ export function objectStore(
     name: OBJECT_STORE,
     apiVersion: "barmancloud.cnpg.io/v1",
     kind: "ObjectStore",
-    spec: objectStoreSpec(args.backup),
+    spec: resolvedTarget(args.target).apply((t) => objectStoreSpec(args.backup, t)),
   });
 }
 

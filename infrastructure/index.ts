@@ -25,9 +25,12 @@ import { networkPolicies, nodeExporterPolicies } from "./network";
 import {
   activePostgresqlCluster,
   backupSecret,
+  backupTarget,
   objectStore,
   postgresqlRestoreValues,
+  resolvedTarget,
   scheduledBackup,
+  withBackupIdentity,
 } from "./backup";
 import { Observability } from "./observability";
 import { ALERTMANAGER_CONFIG_SECRET, alertmanagerConfigSecret } from "./observability/alerting";
@@ -199,7 +202,7 @@ export function plannedVolumes(ctx: ValuesContext): { owner: ComponentName; name
 /** The values builders' view of the stack: plain data from Settings and the Cluster contract. */
 export function valuesContext(
   settings: Settings,
-  cluster: Pick<Cluster, "cloud" | "storageClass" | "nodePools">,
+  cluster: Pick<Cluster, "cloud" | "storageClass" | "nodePools" | "backupStore">,
 ): ValuesContext {
   const c = settings.components;
   return {
@@ -218,6 +221,12 @@ export function valuesContext(
       accessNeedsCertManager(settings),
     postgresqlBackup: backsUpPostgresql(settings),
     postgresqlCluster: activePostgresqlCluster(settings.backup),
+    // The cloud store's identity admits labelled pods only (AKS): PostgreSQL's pods carry the labels.
+    ...(backsUpPostgresql(settings) &&
+    !settings.backup?.objectStore &&
+    Object.keys(cluster.backupStore?.podLabels ?? {}).length > 0
+      ? { postgresqlPodLabels: cluster.backupStore?.podLabels }
+      : {}),
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
@@ -533,10 +542,13 @@ export class Infrastructure extends pulumi.ComponentResource {
       (volumes[v.owner] ??= []).push(claim);
     }
 
-    // es1:backup: the object store's keys, for the PostgreSQL backup plugin's ObjectStore.
+    // es1:backup: the site's store and its keys, or the store the cloud cluster made and its identity.
     const backup = ctx.postgresqlBackup && settings.backup ? settings.backup : undefined;
-    const backupArgs = backup ? { backup, namespace, provider: cluster.provider } : undefined;
-    if (backupArgs)
+    const cloudStore = backup && !backup.objectStore ? cluster.backupStore : undefined;
+    const backupArgs = backup
+      ? { backup, target: backupTarget(backup, cloudStore), namespace, provider: cluster.provider }
+      : undefined;
+    if (backupArgs?.backup.objectStore)
       (ownSecrets.postgresql ??= []).push(
         backupSecret(backupArgs, { parent: partOf("postgresql"), dependsOn: [this.namespace] }),
       );
@@ -569,13 +581,15 @@ export class Infrastructure extends pulumi.ComponentResource {
         ...(volumes[entry.component] ?? []),
         ...(key === "postgresql" ? roleSecrets : []),
         ...(before[key] ?? []),
+        // The cloud store's grants exist before PostgreSQL archives into it.
+        ...(key === "postgresql" && cloudStore ? cloudStore.ready : []),
       ];
       this.releases[key] = helmRelease(
         {
           name: releaseName(key),
           namespace,
           chart: chartOf(charts, key),
-          values: VALUES[key](ctx),
+          values: key === "postgresql" ? withBackupIdentity(VALUES[key](ctx), cloudStore) : VALUES[key](ctx),
           timeoutSeconds: entry.timeoutSeconds,
           provider: cluster.provider,
         },
@@ -598,7 +612,11 @@ export class Infrastructure extends pulumi.ComponentResource {
                 name: restore.cluster,
                 namespace,
                 chart: chartOf(charts, "postgresql"),
-                values: postgresqlRestoreValues(VALUES.postgresql(ctx), backupArgs.backup, restore),
+                values: resolvedTarget(backupArgs.target).apply((target) =>
+                  pulumi
+                    .output(withBackupIdentity(VALUES.postgresql(ctx), cloudStore))
+                    .apply((base) => postgresqlRestoreValues(base, backupArgs.backup, restore, target)),
+                ),
                 timeoutSeconds: entry.timeoutSeconds,
                 provider: cluster.provider,
               },

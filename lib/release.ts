@@ -78,7 +78,8 @@ export interface ReleaseArgs {
   resourceName?: string;
   namespace: pulumi.Input<string>;
   chart: ChartSource;
-  values: JsonObject;
+  /** Plain data; an Output only where a value is a cloud resource's (an identity's ID). */
+  values: JsonObject | pulumi.Output<JsonObject>;
   /** Seconds Helm waits for the release's workloads. */
   timeoutSeconds: number;
   provider: k8s.Provider;
@@ -87,11 +88,16 @@ export interface ReleaseArgs {
 /** The Release inputs that say which chart to install, with the values it gets. */
 export function chartInputs(
   chart: ChartSource,
-  values: JsonObject,
+  values: JsonObject | pulumi.Output<JsonObject>,
 ): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts" | "values"> {
   switch (chart.kind) {
     case "local":
-      return { chart: chart.path, values: { ...values, es1ChartChecksum: chart.checksum } };
+      return {
+        chart: chart.path,
+        values: pulumi.Output.isInstance(values)
+          ? values.apply((v) => ({ ...v, es1ChartChecksum: chart.checksum }))
+          : { ...values, es1ChartChecksum: chart.checksum },
+      };
     case "repo":
       return { chart: chart.chart, version: chart.version, repositoryOpts: { repo: chart.repo }, values };
     case "oci":

@@ -35,6 +35,11 @@ export interface ValuesContext {
    * es1:backup.postgresql.restore made (docs/backup.md).
    */
   postgresqlCluster: string;
+  /**
+   * Labels every PostgreSQL pod carries for the backup store's identity (AKS workload identity
+   * admits labelled pods only); the operator passes them from the Cluster to its pods.
+   */
+  postgresqlPodLabels?: Record<string, string>;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */

@@ -18,6 +18,9 @@ function operandImage(ctx: ValuesContext): string {
 /** CloudNativePG operator (chart cloudnative-pg), watching es1-infrastructure only. */
 export function postgresqlOperatorValues(ctx: ValuesContext): JsonObject {
   const config: JsonObject = { POSTGRES_IMAGE_NAME: operandImage(ctx) };
+  // Labels set on a Cluster that CloudNativePG copies to its pods (the backup identity's).
+  const inherited = Object.keys(ctx.postgresqlPodLabels ?? {});
+  if (inherited.length > 0) config.INHERITED_LABELS = inherited.join(",");
   // The operator copies this pull secret into every namespace it runs a cluster in.
   if (ctx.imagePullSecrets.length > 0) config.PULL_SECRET_NAME = ctx.imagePullSecrets[0];
   return {
@@ -47,6 +50,7 @@ export function postgresqlValues(ctx: ValuesContext): JsonObject {
     type: "postgresql",
     version: { postgresql: POSTGRES_MAJOR },
     cluster: {
+      ...(ctx.postgresqlPodLabels ? { additionalLabels: { ...ctx.postgresqlPodLabels } } : {}),
       instances: size.replicas,
       imageName: operandImage(ctx),
       imagePullSecrets: pullSecretRefs(ctx),

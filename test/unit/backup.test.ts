@@ -45,7 +45,7 @@ describe("es1:backup settings", () => {
   it("defaults: a daily base backup at 02:00, 30 days kept, under the stack's folder, backup before upgrades", () => {
     const s = settingsFrom({ backup: backupConfig() }, ["backup"]);
     const b = s.backup;
-    assert.ok(b);
+    assert.ok(b?.objectStore);
     assert.deepStrictEqual(
       [b.objectStore.endpoint, b.objectStore.bucket, b.objectStore.prefix, b.objectStore.region],
       ["https://s3.site.example:9000", "es1-backups", "test", "us-east-1"],

@@ -64,7 +64,16 @@ export function cloudOutputs(
     case "aws:kms/key:Key":
       return { ...out, keyId: `${name}-key-id` };
     case "azure-native:managedidentity:UserAssignedIdentity":
-      return { principalId: `${name}-principal`, clientId: `${name}-client` };
+      return { name: inputs.resourceName, principalId: `${name}-principal`, clientId: `${name}-client` };
+    case "azure-native:storage:StorageAccount":
+      return {
+        name: inputs.accountName,
+        primaryEndpoints: { blob: `https://${String(inputs.accountName)}.blob.core.windows.net/` },
+      };
+    case "azure-native:storage:BlobContainer":
+      return { name: inputs.containerName };
+    case "random:index/randomString:RandomString":
+      return { result: "k3x9q2" };
     case "azure-native:network:PublicIPAddress":
       return { ipAddress: "203.0.113.20" };
     case "azure-native:keyvault:Key":
@@ -72,7 +81,10 @@ export function cloudOutputs(
         keyUriWithVersion: "https://es1kms.vault.azure.net/keys/es1-secrets/0123456789abcdef0123456789abcdef",
       };
     case "azure-native:containerservice:ManagedCluster":
-      return { name: inputs.resourceName };
+      return {
+        name: inputs.resourceName,
+        oidcIssuerProfile: { issuerURL: "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/" },
+      };
     case "azure-native:resources:ResourceGroup":
       return { name: inputs.resourceGroupName };
     case "azure-native:keyvault:Vault":
