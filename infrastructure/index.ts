@@ -30,6 +30,8 @@ import {
   scheduledBackup,
 } from "./backup";
 import { Observability } from "./observability";
+import { VolumeBackups } from "./volume-backups";
+import { installsVelero, volumeBackupTarget } from "./velero";
 import { ALERTMANAGER_CONFIG_SECRET, alertmanagerConfigSecret } from "./observability/alerting";
 import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
 import { baseValues } from "./values/base";
@@ -123,6 +125,7 @@ const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   "cert-manager": ["monitoring-crds"],
   "clickhouse-operator": ["cert-manager"],
   langfuse: ["postgresql", "redis", "clickhouse-operator"],
+  velero: [],
 };
 
 /** Whether a release is protected from deletion: stateful releases of production stacks. */
@@ -157,6 +160,7 @@ export function plannedReleases(settings: Settings): ReleaseKey[] {
       // cert-manager serves Langfuse's ClickHouse operator and the PostgreSQL backup plugin.
       if (key === "cert-manager")
         return c.langfuse.installOperators && (c.langfuse.enabled || backsUpPostgresql(settings));
+      if (entry.component === "backup") return installsVelero(settings);
       if (!c[entry.component].enabled) return false;
       if (key === "clickhouse-operator") return c.langfuse.installOperators;
       if (key === "postgresql-backup") return backsUpPostgresql(settings);
@@ -217,6 +221,9 @@ export function valuesContext(
       accessNeedsCertManager(settings),
     postgresqlBackup: backsUpPostgresql(settings),
     postgresqlCluster: activePostgresqlCluster(settings.backup),
+    ...(settings.backup && installsVelero(settings)
+      ? { volumeBackup: volumeBackupTarget(settings.backup.objectStore) }
+      : {}),
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
     ollamaGpu: c.ollama.gpu ?? (cluster.cloud !== "existing" && cluster.nodePools.aiml !== undefined),
@@ -521,6 +528,8 @@ export class Infrastructure extends pulumi.ComponentResource {
 
     for (const key of plannedReleases(settings)) {
       const entry = CATALOG[key];
+      // Velero has a namespace of its own (VolumeBackups, below).
+      if (entry.component === "backup") continue;
       if (entry.minHelm && versionBelow(PROVIDER_HELM_VERSION, entry.minHelm)) {
         pulumi.log.warn(
           `${entry.chart.chart} ${entry.chart.version} asks for Helm >= ${entry.minHelm}; the Kubernetes ` +
@@ -615,6 +624,24 @@ export class Infrastructure extends pulumi.ComponentResource {
         },
         { parent: partOf("monitoring") },
       );
+
+    // es1:backup.volumes: Velero and a Schedule per component, in es1-velero.
+    if (settings.backup && installsVelero(settings)) {
+      const volumeBackups = new VolumeBackups(
+        "volume-backups",
+        {
+          settings,
+          backup: settings.backup,
+          provider: cluster.provider,
+          chart: chartOf(charts, "velero"),
+          values: VALUES.velero(ctx),
+          // A Schedule's first backup runs at once: the components' releases exist by then.
+          after: Object.values(this.releases),
+        },
+        { parent: this },
+      );
+      this.releases.velero = volumeBackups.release;
+    }
 
     this.networkPolicies(namespace, cluster, settings, this.nodeExporterNamespace);
     this.endpoints = infrastructureEndpoints(settings);

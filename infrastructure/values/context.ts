@@ -35,6 +35,11 @@ export interface ValuesContext {
    * es1:backup.postgresql.restore made (docs/backup.md).
    */
   postgresqlCluster: string;
+  /**
+   * Where Velero writes volume backups (es1:backup with volumes on; infrastructure/velero.ts):
+   * plain data, the access keys are in a Secret.
+   */
+  volumeBackup?: VolumeBackupTarget;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */
@@ -44,6 +49,14 @@ export interface ValuesContext {
    * (platform on or off), `absent` once its data is to be purged.
    */
   customers: CustomerData[];
+}
+
+export interface VolumeBackupTarget {
+  endpoint: string;
+  bucket: string;
+  /** The stack's folder in the bucket; Velero writes under `<prefix>/velero`. */
+  prefix: string;
+  region: string;
 }
 
 export interface CustomerData {
