@@ -7,11 +7,12 @@ import { CATALOG, releaseName } from "../infrastructure/catalog";
 import { BACKUP_LABELS, BARMAN_PLUGIN, OBJECT_STORE, POSTGRESQL_CLUSTER } from "../infrastructure/backup";
 import { INFRASTRUCTURE_NAMESPACE } from "../infrastructure/layout";
 import { POSTGRES_MAJOR } from "../infrastructure/values/postgresql";
+import { VOLUME_COMPONENTS } from "../config/backup";
 import { KubeHttpError } from "./kube";
 import { revealed, StateResource } from "./state";
 
-/** Components `es1 backup` backs up on demand. */
-export const BACKUP_COMPONENTS = ["postgresql"] as const;
+/** Components `es1 backup` backs up on demand: PostgreSQL, and through Velero the others. */
+export const BACKUP_COMPONENTS = ["postgresql", ...VOLUME_COMPONENTS] as const;
 export type BackupComponent = (typeof BACKUP_COMPONENTS)[number];
 
 /** Why a backup was taken: the label es1.io/backup-trigger of the ones es1 creates. */
@@ -46,8 +47,8 @@ export interface CnpgBackup {
 /** One backup of one component, as `es1 backup` reports it. */
 export interface BackupEntry {
   component: BackupComponent;
-  /** The PostgreSQL cluster backed up (es1-postgresql, or a restored one). */
-  cluster: string;
+  /** The PostgreSQL cluster backed up (es1-postgresql, or a restored one); none for Velero's. */
+  cluster?: string;
   name: string;
   trigger: BackupTrigger | "manual";
   /** CloudNativePG's phase; `pending` until the operator has reconciled the Backup. */
@@ -58,10 +59,15 @@ export interface BackupEntry {
   /** The Barman backup ID, what a restore to this backup names. */
   backupId?: string;
   /**
-   * Bytes written: null, because neither CloudNativePG nor the plugin records a backup's size
-   * in Kubernetes (it is in the object store's backup.info; docs/backup.md).
+   * Bytes written, where the cluster records them: PostgreSQL's null, because neither
+   * CloudNativePG nor the plugin records a backup's size in Kubernetes (it is in the object
+   * store's backup.info; docs/backup.md); Velero's the volumes' bytes its PodVolumeBackups report.
    */
-  sizeBytes: null;
+  sizeBytes: number | null;
+  /** Velero: items written of those found so far. */
+  progress?: { itemsBackedUp: number; totalItems: number };
+  /** Velero: when the backup is deleted (its TTL). */
+  expiresAt?: string;
   error?: string;
 }
 
@@ -97,8 +103,12 @@ export function backupName(
   now: Date,
   cluster: string = POSTGRESQL_CLUSTER,
 ): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15).toLowerCase();
-  return `${cluster}-${trigger}-${stamp}`;
+  return `${cluster}-${trigger}-${stamp(now)}`;
+}
+
+/** `20261201-100000`: a UTC time in object names. */
+export function stamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15).toLowerCase();
 }
 
 /**
@@ -191,19 +201,49 @@ export async function takeBackup(
   const cluster = opts.cluster ?? POSTGRESQL_CLUSTER;
   const name = backupName(opts.trigger, (opts.now ?? (() => new Date()))(), cluster);
   const created = await api.post<CnpgBackup>(BACKUPS, backupObject(name, opts.trigger, cluster));
-  let entry = backupEntry(created);
+  const entry = backupEntry(created);
   opts.onProgress?.(`created Backup ${name} (${entry.phase})`);
+  return untilDone(entry, async () => backupEntry(await api.get<CnpgBackup>(`${BACKUPS}/${name}`)), {
+    ...opts,
+    what: `Backup ${name}`,
+    outcome: (phase) => DONE[phase],
+  });
+}
+
+/** How long to wait for an object's phase, and what a phase means. */
+export interface WaitOptions {
+  wait: boolean;
+  timeoutSeconds: number;
+  pollSeconds?: number;
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+  /** For progress lines: `Backup <name>`. */
+  what: string;
+  /** The outcome a phase is final with, or undefined while it may still change. */
+  outcome: (phase: string) => BackupOutcome | undefined;
+}
+
+/**
+ * Reads an object (`read`) until its phase is final, or the time is up (then `pending`); without
+ * `wait`, the first answer is `pending`.
+ */
+export async function untilDone<E extends { phase: string }>(
+  first: E,
+  read: () => Promise<E>,
+  opts: WaitOptions,
+): Promise<{ entry: E; outcome: BackupOutcome }> {
+  let entry = first;
   if (!opts.wait) return { entry, outcome: "pending" };
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
   let last = entry.phase;
   for (;;) {
-    const outcome = DONE[entry.phase];
+    const outcome = opts.outcome(entry.phase);
     if (outcome) return { entry, outcome };
     if (Date.now() >= deadline || opts.signal?.aborted === true) return { entry, outcome: "pending" };
     const pause = Math.min((opts.pollSeconds ?? 5) * 1000, Math.max(0, deadline - Date.now()));
     await delay(pause, undefined, { signal: opts.signal }).catch(() => undefined);
-    entry = backupEntry(await api.get<CnpgBackup>(`${BACKUPS}/${name}`));
-    if (entry.phase !== last) opts.onProgress?.(`Backup ${name}: ${entry.phase}`);
+    entry = await read();
+    if (entry.phase !== last) opts.onProgress?.(`${opts.what}: ${entry.phase}`);
     last = entry.phase;
   }
 }

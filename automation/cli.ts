@@ -51,7 +51,7 @@ const COMMANDS: Record<string, { summary: string; run: Command } | undefined> = 
   },
   restore: {
     summary:
-      "restore PostgreSQL from backup into a new cluster and switch every consumer to it (docs/backup.md)",
+      "restore PostgreSQL into a new cluster and switch every consumer to it, or another component through Velero (docs/backup.md)",
     run: async (argv, io) => (await import("./commands/restore")).restoreCommand(argv, io),
   },
   secrets: {

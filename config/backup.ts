@@ -45,6 +45,27 @@ export interface PostgresqlBackupSettings {
   restore?: PostgresqlRestoreSettings;
 }
 
+/**
+ * Components whose volumes Velero backs up (es1:backup.volumes): each one's own data outside
+ * PostgreSQL. `monitoring` is Grafana's volume (Prometheus' and Alertmanager's are not kept).
+ */
+export const VOLUME_COMPONENTS = ["redis", "langfuse", "mlflow", "ollama", "monitoring", "langflow"] as const;
+export type VolumeComponent = (typeof VOLUME_COMPONENTS)[number];
+
+/** Velero's scheduled backups of the components' volumes and objects (docs/backup.md). */
+export interface VolumeBackupSettings {
+  /** Velero is installed and the Schedules made (default: with es1:backup). */
+  enabled: boolean;
+  /** Velero Schedule: five fields, minute first (robfig/cron, standard). */
+  schedule: string;
+  /** Each backup is kept this many days (the Backup's TTL). */
+  retentionDays: number;
+  /** Longest gap between two scheduled backups, in seconds. */
+  intervalSeconds: number;
+  /** Per component: backed up (when it is switched on). */
+  components: Record<VolumeComponent, boolean>;
+}
+
 export interface BackupSettings {
   /**
    * The site's S3-compatible store (endpoint, bucket, keys). Undefined on a cloud cluster that
@@ -54,6 +75,7 @@ export interface BackupSettings {
   /** Folder inside the bucket this stack writes under (default: the stack's name). */
   prefix: string;
   postgresql: PostgresqlBackupSettings;
+  volumes: VolumeBackupSettings;
   /** `es1 up` takes and waits for a backup before a risky upgrade (docs/backup.md). */
   beforeUpgrade: boolean;
 }
@@ -62,6 +84,17 @@ export interface BackupSettings {
 export const BACKUP_DEFAULTS = {
   /** Every day at 02:00 (cluster time). */
   postgresqlSchedule: "0 0 2 * * *",
+  /** Every day at 03:00 (cluster time), after PostgreSQL's base backup. */
+  volumesSchedule: "0 3 * * *",
+  /** Ollama's models are pulled again from components.ollama.models: not backed up unless asked. */
+  volumeComponents: {
+    redis: true,
+    langfuse: true,
+    mlflow: true,
+    ollama: false,
+    monitoring: true,
+    langflow: true,
+  } satisfies Record<VolumeComponent, boolean>,
   retentionDays: { default: 30, min: 1, max: 3650 },
   region: "us-east-1",
 } as const;
@@ -163,21 +196,31 @@ function duration(seconds: number): string {
   return `${Math.round(seconds / 86400)} days`;
 }
 
-function schedule(r: Reader, path: string, value: unknown, fallback: string): { text: string; gap: number } {
+function schedule(
+  r: Reader,
+  path: string,
+  value: unknown,
+  fallback: string,
+  form: { fields: readonly CronField[]; example: string; what: string } = {
+    fields: SECONDS_CRON,
+    example: `e.g. "${BACKUP_DEFAULTS.postgresqlSchedule}" (every day at 02:00)`,
+    what: "a base backup",
+  },
+): { text: string; gap: number } {
   const text = r.string(path, value, fallback);
-  const fields = parseCron(text, SECONDS_CRON);
-  const example = `e.g. "${BACKUP_DEFAULTS.postgresqlSchedule}" (every day at 02:00)`;
+  const fields = parseCron(text, form.fields);
+  const example = form.example;
   const fallbackGap = 86400;
   if (typeof fields === "string") {
     r.fail(path, `${show(text)} is not a schedule: ${fields}; ${example}`);
     return { text: fallback, gap: fallbackGap };
   }
-  const gap = longestGapSeconds(fields, true);
+  const gap = longestGapSeconds(fields, form.fields.length === SECONDS_CRON.length);
   if (gap === undefined || gap > MAX_INTERVAL_SECONDS || gap < MIN_INTERVAL_SECONDS) {
     r.fail(
       path,
       `${show(text)} runs ${gap === undefined ? "less often than once in 4 weeks" : `with up to ${duration(gap)} between runs`}; ` +
-        `a base backup runs at least once a week and at most once an hour, ${example}`,
+        `${form.what} runs at least once a week and at most once an hour, ${example}`,
     );
     return { text: fallback, gap: fallbackGap };
   }
@@ -356,7 +399,7 @@ export function parseBackup(
 ): BackupSettings | undefined {
   const o = r.object("backup", r.raw("backup"));
   if (o === undefined) return undefined;
-  r.knownKeys("backup", o, ["objectStore", "postgresql", "beforeUpgrade"]);
+  r.knownKeys("backup", o, ["objectStore", "postgresql", "beforeUpgrade", "volumes"]);
   const objectStore = parseObjectStore(r, o.objectStore, stack, isSecret, cluster);
   const pg: PlainObject = r.object("backup.postgresql", o.postgresql) ?? {};
   r.knownKeys("backup.postgresql", pg, ["schedule", "retentionDays", "restore"]);
@@ -368,11 +411,8 @@ export function parseBackup(
     BACKUP_DEFAULTS.retentionDays.default,
     BACKUP_DEFAULTS.retentionDays,
   );
-  if (retentionDays * 86400 < sched.gap)
-    r.fail(
-      "backup.postgresql.retentionDays",
-      `${retentionDays} days keeps no base backup until the next one (the schedule leaves up to ${duration(sched.gap)} between runs); keep backups longer than that`,
-    );
+  retentionCoversGap(r, "backup.postgresql.retentionDays", retentionDays, sched.gap, "base backup");
+  const volumes = parseVolumes(r, o.volumes);
   const beforeUpgrade = r.boolean("backup.beforeUpgrade", o.beforeUpgrade, true);
   if (!beforeUpgrade && environment === "prod")
     r.fail(
@@ -389,6 +429,45 @@ export function parseBackup(
       intervalSeconds: sched.gap,
       ...(restore ? { restore } : {}),
     },
+    volumes,
     beforeUpgrade,
   };
+}
+
+/** Backups kept for less than the schedule's gap leave moments with none. */
+function retentionCoversGap(r: Reader, path: string, days: number, gap: number, what: string): void {
+  if (days * 86400 < gap)
+    r.fail(
+      path,
+      `${days} days keeps no ${what} until the next one (the schedule leaves up to ${duration(gap)} between runs); keep backups longer than that`,
+    );
+}
+
+/** Parses `es1:backup.volumes` (Velero's Schedules): on by default with es1:backup. */
+function parseVolumes(r: Reader, value: unknown): VolumeBackupSettings {
+  const path = "backup.volumes";
+  const o: PlainObject = r.object(path, value) ?? {};
+  r.knownKeys(path, o, ["enabled", "schedule", "retentionDays", "components"]);
+  const enabled = r.boolean(`${path}.enabled`, o.enabled, true);
+  const sched = schedule(r, `${path}.schedule`, o.schedule, BACKUP_DEFAULTS.volumesSchedule, {
+    fields: MINUTE_FIELDS,
+    example: `e.g. "${BACKUP_DEFAULTS.volumesSchedule}" (every day at 03:00)`,
+    what: "a volume backup",
+  });
+  const retentionDays = r.integer(
+    `${path}.retentionDays`,
+    o.retentionDays,
+    BACKUP_DEFAULTS.retentionDays.default,
+    BACKUP_DEFAULTS.retentionDays,
+  );
+  retentionCoversGap(r, `${path}.retentionDays`, retentionDays, sched.gap, "volume backup");
+  const given: PlainObject = r.object(`${path}.components`, o.components) ?? {};
+  r.knownKeys(`${path}.components`, given, VOLUME_COMPONENTS);
+  const components = Object.fromEntries(
+    VOLUME_COMPONENTS.map((c) => [
+      c,
+      r.boolean(`${path}.components.${c}`, given[c], BACKUP_DEFAULTS.volumeComponents[c]),
+    ]),
+  ) as Record<VolumeComponent, boolean>;
+  return { enabled, schedule: sched.text, retentionDays, intervalSeconds: sched.gap, components };
 }

@@ -6,11 +6,15 @@ import { show } from "./errors";
 import { Reader } from "./reader";
 import { COMPONENTS, ComponentName } from "./sizing";
 
+/** Who an egress rule opens for: a component, or Velero (es1-velero: volume backups). */
+export const EGRESS_COMPONENTS = [...COMPONENTS, "velero"] as const;
+export type EgressComponent = ComponentName | "velero";
+
 /** One external endpoint a component may reach. */
 export interface EgressRule {
   /** The rule's name in es1:network.egress (what it is for). */
   name: string;
-  component: ComponentName;
+  component: EgressComponent;
   cidr: string;
   ports: number[];
 }
@@ -58,8 +62,8 @@ export function parseNetwork(r: Reader): NetworkSettings {
     const rule = r.object(path, raw) ?? {};
     r.knownKeys(path, rule, ["component", "cidr", "ports"]);
     if (rule.component === undefined)
-      r.fail(`${path}.component`, `required; one of: ${COMPONENTS.join(", ")}`);
-    const component = r.oneOf(`${path}.component`, rule.component, COMPONENTS, "ollama");
+      r.fail(`${path}.component`, `required; one of: ${EGRESS_COMPONENTS.join(", ")}`);
+    const component = r.oneOf(`${path}.component`, rule.component, EGRESS_COMPONENTS, "ollama");
     const cidr = r.string(`${path}.cidr`, rule.cidr, "");
     if (cidr === "")
       r.fail(`${path}.cidr`, "required: the CIDR the component may reach, such as 203.0.113.10/32");

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupStoreRequest, CloudBackupStore } from "../clusters/types";
 import { BackupSettings, ORIGINAL_POSTGRESQL_CLUSTER, PostgresqlRestoreSettings } from "../config/backup";
 import { JsonObject } from "../lib/json";
-import { INFRASTRUCTURE_NAMESPACE } from "./layout";
+import { INFRASTRUCTURE_NAMESPACE, VELERO_SERVICE_ACCOUNT } from "./layout";
 import { imageParts, infraPlacement, pullSecretRefs, ValuesContext } from "./values/context";
 
 /** The plugin's name, as CloudNativePG finds it (the plugin's Service announces it). */
@@ -64,7 +64,8 @@ export interface BackupTarget<Root = string> {
 /**
  * The store the cloud cluster is asked to create for the stack (clusters/, BackupStoreRequest),
  * or undefined when es1:backup names the site's own store or nothing is backed up. The service
- * accounts that may use it: every PostgreSQL cluster of the stack, the restored one included.
+ * accounts that may use it: every PostgreSQL cluster of the stack, the restored one included,
+ * and Velero's (es1:backup.volumes), which writes its volume backups beside them.
  */
 export function backupStoreRequest(settings: {
   backup?: BackupSettings;
@@ -72,15 +73,24 @@ export function backupStoreRequest(settings: {
   components: { postgresql: { enabled: boolean } };
 }): BackupStoreRequest | undefined {
   const backup = settings.backup;
-  if (!backup || backup.objectStore || !settings.components.postgresql.enabled) return undefined;
-  const clusters = [
-    POSTGRESQL_CLUSTER,
-    ...(backup.postgresql.restore ? [backup.postgresql.restore.cluster] : []),
-  ];
+  if (!backup || backup.objectStore) return undefined;
+  const postgresql = settings.components.postgresql.enabled;
+  const velero = backup.volumes.enabled;
+  if (!postgresql && !velero) return undefined;
+  const clusters = postgresql
+    ? [POSTGRESQL_CLUSTER, ...(backup.postgresql.restore ? [backup.postgresql.restore.cluster] : [])]
+    : [];
   return {
     // CloudNativePG runs a cluster's pods under a ServiceAccount named after the cluster.
-    consumers: clusters.map((name) => ({ namespace: INFRASTRUCTURE_NAMESPACE, name })),
-    retentionDays: backup.postgresql.retentionDays,
+    consumers: [
+      ...clusters.map((name) => ({ namespace: INFRASTRUCTURE_NAMESPACE, name })),
+      ...(velero ? [{ ...VELERO_SERVICE_ACCOUNT }] : []),
+    ],
+    // Deleted objects stay recoverable as long as the longer-kept of the two kinds of backup.
+    retentionDays: Math.max(
+      postgresql ? backup.postgresql.retentionDays : 0,
+      velero ? backup.volumes.retentionDays : 0,
+    ),
     protect: settings.protect,
   };
 }

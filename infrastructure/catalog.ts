@@ -20,12 +20,16 @@ export const RELEASES = [
   "cert-manager",
   "clickhouse-operator",
   "langfuse",
+  "velero",
 ] as const;
 export type ReleaseKey = (typeof RELEASES)[number];
 
 export interface CatalogEntry {
-  /** The component this release belongs to: off with it. */
-  component: ComponentName;
+  /**
+   * The component this release belongs to: off with it. `backup`: Velero, in a namespace of its
+   * own, on with es1:backup (infrastructure/velero.ts).
+   */
+  component: ComponentName | "backup";
   chart: UpstreamChart;
   /** Seconds Helm waits for the release's workloads. */
   timeoutSeconds: number;
@@ -121,6 +125,12 @@ export const CATALOG: Record<ReleaseKey, CatalogEntry> = {
     timeoutSeconds: 1200,
     // langfuse-k8s README, Prerequisites: its SeaweedFS sub-chart uses `fromToml`.
     minHelm: "3.17.0",
+  },
+  velero: {
+    component: "backup",
+    // Volume backups of the stateful components other than PostgreSQL (docs/backup.md).
+    chart: { chart: "velero", repo: "https://vmware-tanzu.github.io/helm-charts", version: "12.1.0" },
+    timeoutSeconds: 600,
   },
 };
 

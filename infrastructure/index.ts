@@ -33,6 +33,8 @@ import {
   withBackupIdentity,
 } from "./backup";
 import { Observability } from "./observability";
+import { VolumeBackups } from "./volume-backups";
+import { cloudVolumeBackupTarget, installsVelero, volumeBackupTarget } from "./velero";
 import { ALERTMANAGER_CONFIG_SECRET, alertmanagerConfigSecret } from "./observability/alerting";
 import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
 import { baseValues } from "./values/base";
@@ -127,6 +129,7 @@ const AFTER: Record<ReleaseKey, readonly ReleaseKey[]> = {
   "cert-manager": ["monitoring-crds"],
   "clickhouse-operator": ["cert-manager"],
   langfuse: ["postgresql", "redis", "clickhouse-operator"],
+  velero: [],
 };
 
 /** Whether a release is protected from deletion: stateful releases of production stacks. */
@@ -161,6 +164,7 @@ export function plannedReleases(settings: Settings): ReleaseKey[] {
       // cert-manager serves Langfuse's ClickHouse operator and the PostgreSQL backup plugin.
       if (key === "cert-manager")
         return c.langfuse.installOperators && (c.langfuse.enabled || backsUpPostgresql(settings));
+      if (entry.component === "backup") return installsVelero(settings);
       if (!c[entry.component].enabled) return false;
       if (key === "clickhouse-operator") return c.langfuse.installOperators;
       if (key === "postgresql-backup") return backsUpPostgresql(settings);
@@ -226,6 +230,9 @@ export function valuesContext(
     !settings.backup?.objectStore &&
     Object.keys(cluster.backupStore?.podLabels ?? {}).length > 0
       ? { postgresqlPodLabels: cluster.backupStore?.podLabels }
+      : {}),
+    ...(settings.backup?.objectStore && installsVelero(settings)
+      ? { volumeBackup: volumeBackupTarget(settings.backup.objectStore, settings.backup.prefix) }
       : {}),
     // An existing cluster reports every ES1 pool whether it has GPUs or not: there, only an
     // explicit `gpu: true` moves Ollama to the aiml pool.
@@ -558,6 +565,8 @@ export class Infrastructure extends pulumi.ComponentResource {
 
     for (const key of plannedReleases(settings)) {
       const entry = CATALOG[key];
+      // Velero has a namespace of its own (VolumeBackups, below).
+      if (entry.component === "backup") continue;
       if (entry.minHelm && versionBelow(PROVIDER_HELM_VERSION, entry.minHelm)) {
         pulumi.log.warn(
           `${entry.chart.chart} ${entry.chart.version} asks for Helm >= ${entry.minHelm}; the Kubernetes ` +
@@ -659,6 +668,32 @@ export class Infrastructure extends pulumi.ComponentResource {
         },
         { parent: partOf("monitoring") },
       );
+
+    // es1:backup.volumes: Velero and a Schedule per component, in es1-velero.
+    if (settings.backup && installsVelero(settings)) {
+      const veleroStore = settings.backup.objectStore ? undefined : cluster.backupStore;
+      if (!settings.backup.objectStore && !veleroStore)
+        throw new Error("es1:backup.volumes: es1:backup names no object store and the cluster made none");
+      const volumeBackups = new VolumeBackups(
+        "volume-backups",
+        {
+          settings,
+          backup: settings.backup,
+          provider: cluster.provider,
+          chart: chartOf(charts, "velero"),
+          values: veleroStore
+            ? cloudVolumeBackupTarget(veleroStore, settings.backup.prefix).apply((volumeBackup) =>
+                VALUES.velero({ ...ctx, volumeBackup }),
+              )
+            : VALUES.velero(ctx),
+          // A Schedule's first backup runs at once: the components' releases exist by then.
+          after: Object.values(this.releases),
+          storeReady: veleroStore?.ready ?? [],
+        },
+        { parent: this },
+      );
+      this.releases.velero = volumeBackups.release;
+    }
 
     this.networkPolicies(namespace, cluster, settings, this.nodeExporterNamespace);
     this.endpoints = infrastructureEndpoints(settings);

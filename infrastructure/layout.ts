@@ -5,6 +5,14 @@ export const INFRASTRUCTURE_NAMESPACE = "es1-infrastructure";
 /** The namespace node-exporter runs in (host network and PID: the privileged Pod Security level). */
 export const NODE_EXPORTER_NAMESPACE = "es1-node-exporter";
 
+/**
+ * Velero's namespace (volume backups, infrastructure/velero.ts): its node-agent reads every pod's
+ * volumes from the host (hostPath, root), so it is privileged and alone here.
+ */
+export const VELERO_NAMESPACE = "es1-velero";
+/** Velero's service account (server and node-agent; chart velero, serviceAccount.server.name). */
+export const VELERO_SERVICE_ACCOUNT = { namespace: VELERO_NAMESPACE, name: "es1-velero-server" } as const;
+
 /** Applications with a PostgreSQL role and database of their own (same name for both). */
 export const DATABASE_USERS = ["airflow", "mlflow", "n8n", "langflow", "langfuse"] as const;
 export type DatabaseUser = (typeof DATABASE_USERS)[number];

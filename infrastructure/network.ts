@@ -13,7 +13,7 @@ export const PLATFORM_NAMESPACE_LABELS = { "es1-role": "platform" } as const;
 const DNS_NAMESPACE = { "kubernetes.io/metadata.name": "kube-system" };
 const DNS_PODS = { "k8s-app": "kube-dns" };
 
-interface LabelSelector {
+export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: {
     key: string;
@@ -339,13 +339,9 @@ function portsOf(f: Flow): Port[] {
   throw new Error(`flow without ports: ${f.why}`);
 }
 
-/**
- * es1-infrastructure's policies: deny everything, DNS for every pod, then per group one policy
- * with the ingress its consumers need and the egress it needs.
- */
-export function networkPolicies(inp: NetworkInputs): NetworkPolicySpec[] {
-  const fs = flows(inp);
-  const out: NetworkPolicySpec[] = [
+/** Deny everything in a namespace, then let every pod resolve names. */
+function closedNamespace(): NetworkPolicySpec[] {
+  return [
     { name: "es1-default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
     {
       name: "es1-dns",
@@ -366,6 +362,39 @@ export function networkPolicies(inp: NetworkInputs): NetworkPolicySpec[] {
       },
     },
   ];
+}
+
+/**
+ * es1-velero's policies (VELERO_NAMESPACE): closed, then every pod there — the server, the
+ * node-agent (kopia uploads the volumes' files itself), the CRD and repository maintenance Jobs,
+ * all Velero's — may reach the API server and the object store (es1:network.egress rules with
+ * `component: velero`). Nothing calls into the namespace.
+ */
+export function veleroPolicies(net: NetworkSettings): NetworkPolicySpec[] {
+  const store = net.egress.filter((e) => e.component === "velero");
+  return [
+    ...closedNamespace(),
+    {
+      name: "es1-velero",
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+          { to: peerSelectors(API, net), ports: API_PORTS },
+          ...store.map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: tcp(...e.ports) })),
+        ],
+      },
+    },
+  ];
+}
+
+/**
+ * es1-infrastructure's policies: deny everything, DNS for every pod, then per group one policy
+ * with the ingress its consumers need and the egress it needs.
+ */
+export function networkPolicies(inp: NetworkInputs): NetworkPolicySpec[] {
+  const fs = flows(inp);
+  const out: NetworkPolicySpec[] = closedNamespace();
   for (const name of Object.keys(GROUPS) as GroupName[]) {
     if (!groupOn(name, inp)) continue;
     const ingress = fs

@@ -40,6 +40,11 @@ export interface ValuesContext {
    * admits labelled pods only); the operator passes them from the Cluster to its pods.
    */
   postgresqlPodLabels?: Record<string, string>;
+  /**
+   * Where Velero writes volume backups (es1:backup with volumes on; infrastructure/velero.ts):
+   * plain data; the site's access keys are in a Secret, a cloud store needs none.
+   */
+  volumeBackup?: VolumeBackupTarget;
   /** Ollama runs on the GPU pool. */
   ollamaGpu: boolean;
   /** The Secret with Alertmanager's configuration, when es1:alerting is set (observability/alerting.ts). */
@@ -49,6 +54,23 @@ export interface ValuesContext {
    * (platform on or off), `absent` once its data is to be purged.
    */
   customers: CustomerData[];
+}
+
+export interface VolumeBackupTarget {
+  /** Velero's object store plugin: `aws` (S3 and S3-compatible stores), `gcp` or `azure`. */
+  provider: "aws" | "gcp" | "azure";
+  /** The bucket (S3, GCS) or blob container (Azure). */
+  bucket: string;
+  /** The stack's folder in the bucket; Velero writes under `<prefix>/velero`. */
+  prefix: string;
+  /** The BackupStorageLocation's plugin settings (region, endpoint, storage account, …). */
+  config: Record<string, string>;
+  /** The site's access keys sign the requests (a Secret); otherwise Velero's cloud identity. */
+  keys: boolean;
+  /** What Velero's service account carries to act as the store's identity (cloud stores). */
+  serviceAccountAnnotations: Record<string, string>;
+  /** Labels Velero's pods carry for that identity (AKS workload identity). */
+  podLabels: Record<string, string>;
 }
 
 export interface CustomerData {

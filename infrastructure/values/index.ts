@@ -11,6 +11,7 @@ import { ollamaValues } from "./ollama";
 import { postgresqlOperatorValues, postgresqlValues } from "./postgresql";
 import { redisValues } from "./redis";
 import { postgresqlBackupValues } from "../backup";
+import { veleroValues } from "../velero";
 
 export * from "./context";
 
@@ -30,4 +31,5 @@ export const VALUES: Record<ReleaseKey, (ctx: ValuesContext) => JsonObject> = {
   "cert-manager": certManagerValues,
   "clickhouse-operator": clickhouseOperatorValues,
   langfuse: langfuseValues,
+  velero: veleroValues,
 };

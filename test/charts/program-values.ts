@@ -87,6 +87,21 @@ export function matrix(): Case[] {
       },
     },
     {
+      // The Barman Cloud plugin, PostgreSQL's plugin entry and Velero (its location, plugin image).
+      name: "backups to an object store",
+      config: {
+        backup: {
+          objectStore: {
+            endpoint: "https://s3.site.example:9000",
+            bucket: "es1-backups",
+            accessKeyId: "AKIACHARTS",
+            secretAccessKey: "charts-secret-key",
+          },
+          volumes: { components: { ollama: true } },
+        },
+      },
+    },
+    {
       // Routed shared UIs: Grafana's root_url, Langfuse's NextAuth URL, cert-manager's Gateway API solver.
       name: "gateway access with ACME",
       config: {
@@ -101,7 +116,8 @@ export function matrix(): Case[] {
 /** Settings exactly as the program parses them (customers/ is read from the project). */
 function settingsOf(config: Record<string, unknown>): Settings {
   return parseSettings(
-    { keys: () => Object.keys(config), get: (k) => config[k], isSecret: () => false },
+    // es1:backup holds credentials: stored as a secret, as the program requires.
+    { keys: () => Object.keys(config), get: (k) => config[k], isSecret: (k) => k === "backup" },
     { project: "es1-platform", stack: "charts", cwd: PROJECT_ROOT },
   );
 }

@@ -15,6 +15,17 @@ import { componentsOnly, discardStack, openE2eStack } from "./stack";
 
 const STACK = "e2e-backup";
 const NS = "es1-infrastructure";
+const VELERO_NS = "es1-velero";
+
+interface VeleroSchedule {
+  schedule: string;
+  template: {
+    storageLocation: string;
+    ttl: string;
+    includedNamespaces: string[];
+    defaultVolumesToFsBackup: boolean;
+  };
+}
 const ACCESS_KEY = "AKIAE2EBACKUP";
 const SECRET_KEY = "e2e-backup-secret-key";
 
@@ -22,7 +33,7 @@ interface Listed {
   items: { metadata: { name: string; creationTimestamp: string; labels?: Record<string, string> } }[];
 }
 
-describe("backups: PostgreSQL through the Barman Cloud plugin on the local cluster", function () {
+describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through Velero on the local cluster", function () {
   let kubeconfig: string;
   let backend: string;
   let stack: Stack;
@@ -64,11 +75,14 @@ describe("backups: PostgreSQL through the Barman Cloud plugin on the local clust
   before(async function () {
     ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, {
       "es1:sizing": "minimal",
-      ...componentsOnly(["postgresql"]),
+      // Valkey: a component Velero backs up (es1:backup.volumes), on its own Schedule.
+      ...componentsOnly(["postgresql", "redis"]),
       "es1:backup.objectStore.endpoint": "https://s3.site.example:9000",
       "es1:backup.objectStore.bucket": "es1-backups",
       "es1:backup.postgresql.schedule": "0 30 1 * * *",
       "es1:backup.postgresql.retentionDays": "14",
+      "es1:backup.volumes.schedule": "15 3 * * *",
+      "es1:backup.volumes.retentionDays": "10",
     }));
     for (const [k, value] of [
       ["accessKeyId", ACCESS_KEY],
@@ -142,12 +156,153 @@ describe("backups: PostgreSQL through the Barman Cloud plugin on the local clust
       ["0 30 1 * * *", "plugin", { name: "es1-postgresql" }],
     );
     // No Helm release's values hold the keys: `helm get values` would show them.
-    const all = kubectl(kubeconfig, "get", "secrets", "-n", NS, "-l", "owner=helm", "-o", "json");
-    for (const item of (JSON.parse(all) as { items: { data: { release: string } }[] }).items) {
-      const release = Buffer.from(Buffer.from(item.data.release, "base64").toString(), "base64");
-      const text = zlib.gunzipSync(release).toString();
-      assert.ok(!text.includes(ACCESS_KEY) && !text.includes(SECRET_KEY), "a release holds a key");
+    for (const ns of [NS, VELERO_NS]) {
+      const all = kubectl(kubeconfig, "get", "secrets", "-n", ns, "-l", "owner=helm", "-o", "json");
+      const items = (JSON.parse(all) as { items: { data: { release: string } }[] }).items;
+      assert.ok(items.length > 0, `no Helm release in ${ns}`);
+      for (const item of items) {
+        const release = Buffer.from(Buffer.from(item.data.release, "base64").toString(), "base64");
+        const text = zlib.gunzipSync(release).toString();
+        assert.ok(!text.includes(ACCESS_KEY) && !text.includes(SECRET_KEY), "a release holds a key");
+      }
     }
+  });
+
+  it("installs Velero from the real chart in its own privileged, closed namespace, a location in the same bucket and a Schedule for Valkey", function () {
+    const ns = mustGet<{ metadata: { labels: Record<string, string> } }>(kubeconfig, "namespace", VELERO_NS);
+    assert.strictEqual(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
+    const releases = kubectl(kubeconfig, "get", "secrets", "-n", VELERO_NS, "-l", "owner=helm", "-o", "name");
+    assert.match(releases, /sh\.helm\.release\.v1\.es1-velero\.v1/);
+    mustGet(kubeconfig, "deployment", "velero", "-n", VELERO_NS);
+    mustGet(kubeconfig, "daemonset", "node-agent", "-n", VELERO_NS);
+    const location = mustGet<{ spec: Record<string, unknown> }>(
+      kubeconfig,
+      "backupstoragelocations.velero.io",
+      "es1-object-store",
+      "-n",
+      VELERO_NS,
+    );
+    assert.deepStrictEqual(
+      [location.spec.provider, location.spec.objectStorage, location.spec.credential, location.spec.config],
+      [
+        "aws",
+        { bucket: "es1-backups", prefix: `${STACK}/velero` },
+        { name: "es1-velero-object-store", key: "cloud" },
+        { region: "us-east-1", s3ForcePathStyle: "true", s3Url: "https://s3.site.example:9000" },
+      ],
+    );
+    const secret = mustGet<{ data: Record<string, string> }>(
+      kubeconfig,
+      "secret",
+      "es1-velero-object-store",
+      "-n",
+      VELERO_NS,
+    );
+    assert.match(
+      Buffer.from(secret.data.cloud, "base64").toString(),
+      new RegExp(`aws_access_key_id=${ACCESS_KEY}`),
+    );
+    const schedules = mustGet<{ items: { metadata: { name: string }; spec: VeleroSchedule }[] }>(
+      kubeconfig,
+      "schedules.velero.io",
+      "-n",
+      VELERO_NS,
+    ).items;
+    assert.deepStrictEqual(
+      schedules.map((x) => x.metadata.name),
+      ["es1-redis"],
+      "PostgreSQL is backed up by CloudNativePG, the other components are off",
+    );
+    const [redis] = schedules;
+    assert.deepStrictEqual(
+      [redis.spec.schedule, redis.spec.template.storageLocation, redis.spec.template.ttl],
+      ["15 3 * * *", "es1-object-store", "240h0m0s"],
+    );
+    assert.deepStrictEqual(redis.spec.template.includedNamespaces, [NS]);
+    assert.strictEqual(redis.spec.template.defaultVolumesToFsBackup, true);
+    const policies = mustGet<{ items: { metadata: { name: string } }[] }>(
+      kubeconfig,
+      "networkpolicies",
+      "-n",
+      VELERO_NS,
+    ).items.map((p) => p.metadata.name);
+    assert.deepStrictEqual(policies.sort(), ["es1-default-deny", "es1-dns", "es1-velero"]);
+  });
+
+  it("es1 backup now --component redis asks Velero for a Backup from the Schedule, reported pending; es1 restore redis restores a completed one", function () {
+    const now = es1Json<BackupReport>(
+      0,
+      "backup",
+      "now",
+      "--stack",
+      STACK,
+      "--component",
+      "redis",
+      "--no-wait",
+    );
+    assert.strictEqual(now.status, "pending");
+    const [b] = now.backups;
+    assert.deepStrictEqual([b.component, b.trigger, b.phase], ["redis", "on-demand", "pending"]);
+    const schedule = mustGet<{ spec: VeleroSchedule }>(
+      kubeconfig,
+      "schedules.velero.io",
+      "es1-redis",
+      "-n",
+      VELERO_NS,
+    );
+    const backup = mustGet<{ spec: Record<string, unknown> }>(
+      kubeconfig,
+      "backups.velero.io",
+      b.name,
+      "-n",
+      VELERO_NS,
+    );
+    assert.deepStrictEqual(backup.spec, schedule.spec.template);
+    const listed = es1Json<BackupReport>(0, "backup", "list", "--stack", STACK, "--component", "redis");
+    assert.deepStrictEqual(
+      listed.backups.map((x) => [x.component, x.name, x.phase]),
+      [["redis", b.name, "pending"]],
+    );
+    // What a Velero server writes once it has finished the backup.
+    kubectl(
+      kubeconfig,
+      "patch",
+      "backups.velero.io",
+      b.name,
+      "-n",
+      VELERO_NS,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status: { phase: "Completed", completionTimestamp: "2026-12-01T10:05:00Z" } }),
+    );
+    const restored = es1Json<{ status: string; restore: { name: string; phase: string } }>(
+      0,
+      "restore",
+      "redis",
+      "--stack",
+      STACK,
+      "--backup",
+      b.name,
+      "--no-wait",
+      "--yes",
+      "--json",
+    );
+    assert.deepStrictEqual([restored.status, restored.restore.phase], ["pending", "pending"]);
+    const restore = mustGet<{ spec: Record<string, unknown> }>(
+      kubeconfig,
+      "restores.velero.io",
+      restored.restore.name,
+      "-n",
+      VELERO_NS,
+    );
+    assert.deepStrictEqual(restore.spec, {
+      backupName: b.name,
+      includedNamespaces: [NS],
+      orLabelSelectors: [{ matchLabels: { "app.kubernetes.io/instance": "es1-redis" } }],
+      restorePVs: true,
+      existingResourcePolicy: "none",
+    });
   });
 
   it("a second up changes nothing", function () {

@@ -133,7 +133,7 @@ describe("es1 backup now", () => {
     );
   });
 
-  it("arguments: now/list, postgresql only, timeout bounds", () => {
+  it("arguments: now/list, postgresql by default, the Velero components by name, timeout bounds", () => {
     assert.deepStrictEqual(parseBackupArgs(["now", "--stack", "s", "--no-wait", "--timeout", "60"]), {
       action: "now",
       stack: "s",
@@ -142,9 +142,22 @@ describe("es1 backup now", () => {
       wait: false,
       timeoutSeconds: 60,
     });
+    assert.deepStrictEqual(
+      parseBackupArgs(["now", "--stack", "s", "--component", "redis", "--component", "langfuse"]).components,
+      ["redis", "langfuse"],
+    );
+    assert.deepStrictEqual(parseBackupArgs(["list", "--stack", "s"]).components, [
+      "postgresql",
+      "redis",
+      "langfuse",
+      "mlflow",
+      "ollama",
+      "monitoring",
+      "langflow",
+    ]);
     assert.throws(
-      () => parseBackupArgs(["now", "--stack", "s", "--component", "redis"]),
-      /--component 'redis' is not backed up on demand/,
+      () => parseBackupArgs(["now", "--stack", "s", "--component", "airflow"]),
+      /--component 'airflow' is not backed up; es1 backs up: postgresql, redis, langfuse/,
     );
     assert.throws(
       () => parseBackupArgs(["now", "--stack", "s", "--timeout", "0"]),

@@ -29,7 +29,12 @@ function runCloud(
       "es1:environment": environment,
       "es1:cluster": JSON.stringify(cluster),
       "es1:components": JSON.stringify(COMPONENTS_OFF),
-      "es1:backup": JSON.stringify({ postgresql: { retentionDays: 14 }, ...backup }),
+      // Velero off unless a test asks for it: these runs look at PostgreSQL's store and identity.
+      "es1:backup": JSON.stringify({
+        postgresql: { retentionDays: 14 },
+        volumes: { enabled: false },
+        ...backup,
+      }),
     },
     { stack: "prod" },
   );
@@ -340,26 +345,29 @@ describe("es1:backup.objectStore on cloud and existing clusters", () => {
     );
   });
 
-  it("asks for a store kept on delete and protected in prod, for the PostgreSQL clusters only", () => {
-    const request = (environment: string) =>
-      backupStoreRequest(settingsOf({ environment, cluster: gke, backup: {} }));
-    assert.deepStrictEqual(request("prod"), {
-      consumers: [{ namespace: "es1-infrastructure", name: "es1-postgresql" }],
-      retentionDays: 30,
-      protect: true,
-    });
-    assert.strictEqual(request("dev")?.protect, false);
-    assert.deepStrictEqual(storeOptions({}, true), { protect: true, retainOnDelete: true });
-    assert.strictEqual(
+  it("asks for a store kept on delete and protected in prod, for PostgreSQL's clusters and Velero", () => {
+    const request = (environment: string, backup: Record<string, unknown> = {}, postgresql = true) =>
       backupStoreRequest(
         settingsOf({
+          environment,
           cluster: gke,
-          backup: {},
-          components: { ...COMPONENTS_OFF, postgresql: { enabled: false } },
+          backup,
+          components: { ...COMPONENTS_OFF, postgresql: { enabled: postgresql } },
         }),
-      ),
-      undefined,
+      );
+    const PG = { namespace: "es1-infrastructure", name: "es1-postgresql" };
+    const VELERO = { namespace: "es1-velero", name: "es1-velero-server" };
+    assert.deepStrictEqual(request("prod"), { consumers: [PG, VELERO], retentionDays: 30, protect: true });
+    assert.strictEqual(request("dev")?.protect, false);
+    assert.deepStrictEqual(storeOptions({}, true), { protect: true, retainOnDelete: true });
+    // Old versions are kept as long as the longer-kept kind of backup needs.
+    assert.deepStrictEqual(
+      request("prod", { postgresql: { retentionDays: 7 }, volumes: { retentionDays: 45 } })?.retentionDays,
+      45,
     );
+    assert.deepStrictEqual(request("prod", { volumes: { enabled: false } })?.consumers, [PG]);
+    assert.deepStrictEqual(request("prod", {}, false)?.consumers, [VELERO]);
+    assert.strictEqual(request("prod", { volumes: { enabled: false } }, false), undefined);
   });
 
   it("on GKE and AKS needs workload identity, naming the key", () => {
@@ -391,5 +399,113 @@ describe("es1:backup.objectStore on cloud and existing clusters", () => {
     assert.deepStrictEqual(Object.keys(s3), ["accessKeyId", "secretAccessKey"]);
     const byBackups = (r: RecordedResource) => r.name.includes("backups") && r.type.startsWith("gcp:");
     assert.deepStrictEqual(run.resources.filter(byBackups), []);
+  });
+});
+
+describe("Velero on the store the cloud cluster made", () => {
+  const VELERO_KSA = "es1-velero/es1-velero-server";
+  interface VeleroValues {
+    credentials: { useSecret: boolean; existingSecret?: string };
+    serviceAccount: { server: { name: string; annotations: Record<string, string> } };
+    podLabels: Record<string, string>;
+    nodeAgent: { podLabels: Record<string, string> };
+    initContainers: { image: string }[];
+    configuration: {
+      backupStorageLocation: {
+        provider: string;
+        bucket: string;
+        prefix: string;
+        credential?: unknown;
+        config: Record<string, string>;
+      }[];
+    };
+  }
+  const velero = (run: ProgramRun) => run.one(RELEASE, "es1-velero").inputs.values as VeleroValues;
+  const volumes = { volumes: { enabled: true, retentionDays: 21 } };
+  const runs: Record<string, ProgramRun> = {};
+  before(async () => {
+    runs.gke = await runCloud(
+      { provider: "gke", project: "acme-es1", region: "europe-west1", name: "es1-prod" },
+      volumes,
+    );
+    runs.eks = await runCloud({ provider: "eks", region: "eu-west-1", name: "es1-prod" }, volumes);
+    runs.aks = await runCloud({ provider: "aks", region: "westeurope", name: "es1-prod" }, volumes);
+  });
+
+  it("writes beside PostgreSQL through the cloud's plugin, signed by its workload identity, with no key Secret", () => {
+    const expected = {
+      gke: [
+        "gcp",
+        "es1-es1-prod-backups-k3x9q2",
+        { serviceAccount: "es1-prod-backups@mock.iam.gserviceaccount.com" },
+      ],
+      eks: ["aws", "es1-es1-prod-backups-k3x9q2", { region: "eu-west-1" }],
+      aks: [
+        "azure",
+        "es1-backups",
+        { storageAccount: "es1es1prodk3x9q2", resourceGroup: "es1-prod-rg", useAAD: "true" },
+      ],
+    } as const;
+    for (const [cloud, [provider, bucket, config]] of Object.entries(expected)) {
+      const run = runs[cloud];
+      const v = velero(run);
+      const [bsl] = v.configuration.backupStorageLocation;
+      assert.deepStrictEqual(
+        [bsl.provider, bsl.bucket, bsl.prefix, bsl.config, bsl.credential],
+        [provider, bucket, "prod/velero", config, undefined],
+        cloud,
+      );
+      assert.deepStrictEqual(v.credentials, { useSecret: false }, cloud);
+      assert.match(
+        v.initContainers[0].image,
+        new RegExp(`velero-plugin-for-(${provider === "azure" ? "microsoft-azure" : provider}):v1\\.14\\.`),
+        cloud,
+      );
+      assert.deepStrictEqual(
+        run.byType(SECRET).filter((s) => s.name === "es1-velero-object-store"),
+        [],
+        cloud,
+      );
+      assertNoKeys(run);
+    }
+  });
+
+  it("makes Velero's service account a consumer of the store: GKE binding, EKS association, AKS federation and label", () => {
+    const gke = runs.gke;
+    assert.deepStrictEqual(
+      Object.values(byName(gke, "gcp:serviceaccount/iAMMember:IAMMember")).map((m) => m.inputs.member),
+      [KSA, VELERO_KSA].map((k) => `serviceAccount:acme-es1.svc.id.goog[${k}]`),
+    );
+    assert.deepStrictEqual(velero(gke).serviceAccount.server, {
+      name: "es1-velero-server",
+      annotations: { "iam.gke.io/gcp-service-account": "es1-prod-backups@mock.iam.gserviceaccount.com" },
+      imagePullSecrets: [],
+    });
+    assert.deepStrictEqual(
+      runs.eks
+        .byType("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        .filter((a) => a.name.includes("backups"))
+        .map((a) => `${a.inputs.namespace}/${a.inputs.serviceAccount}`),
+      [KSA, VELERO_KSA],
+    );
+    const aks = runs.aks;
+    assert.deepStrictEqual(
+      aks.byType("azure-native:managedidentity:FederatedIdentityCredential").map((f) => f.inputs.subject),
+      [KSA, VELERO_KSA].map((k) => `system:serviceaccount:${k.replace("/", ":")}`),
+    );
+    const v = velero(aks);
+    assert.deepStrictEqual(v.serviceAccount.server.annotations, {
+      "azure.workload.identity/client-id": "cluster-backups-client",
+    });
+    // The server and the node-agent (kopia writes the volumes' data) both carry the label.
+    assert.deepStrictEqual(v.podLabels, { "azure.workload.identity/use": "true" });
+    assert.deepStrictEqual(v.nodeAgent.podLabels, { "azure.workload.identity/use": "true" });
+  });
+
+  it("keeps the store's old versions as long as the longer-kept backups", () => {
+    const bucket = runs.gke.one("gcp:storage/bucket:Bucket").inputs as {
+      lifecycleRules: { condition: { daysSinceNoncurrentTime?: number } }[];
+    };
+    assert.strictEqual(bucket.lifecycleRules[0].condition.daysSinceNoncurrentTime, 21);
   });
 });

@@ -4,42 +4,17 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigErrors } from "../../config";
 import { longestGapSeconds, parseCron, SECONDS_CRON } from "../../config/backup";
 import { plannedReleases } from "../../infrastructure";
 import { BACKUP_SECRET, OBJECT_STORE, SCHEDULED_BACKUP } from "../../infrastructure/backup";
 import { VALUES } from "../../infrastructure/values";
+import { VELERO_SECRET } from "../../infrastructure/velero";
 import { alertRules } from "../../infrastructure/observability";
 import { OTHER_EXPOSED_METRICS } from "../../infrastructure/observability/metrics";
 import { PROJECT_ROOT } from "../../lib/paths";
 import { allStrings, runProgram } from "./harness";
+import { ACCESS_KEY, backupConfig, backupProblems as problems, SECRET_KEY } from "./backup-fixtures";
 import { contextFrom, settingsFrom } from "./values-fixtures";
-
-const ACCESS_KEY = "AKIAES1BACKUPTEST";
-const SECRET_KEY = "s3cr3t-backup-key-value";
-
-/** es1:backup as a site sets it (the credentials stored with --secret). */
-export function backupConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    objectStore: {
-      endpoint: "https://s3.site.example:9000",
-      bucket: "es1-backups",
-      accessKeyId: ACCESS_KEY,
-      secretAccessKey: SECRET_KEY,
-    },
-    ...extra,
-  };
-}
-
-function problems(backup: unknown, extra: Record<string, unknown> = {}, secret = true): string[] {
-  try {
-    settingsFrom({ backup, ...extra }, secret ? ["backup"] : []);
-  } catch (e) {
-    assert.ok(e instanceof ConfigErrors, String(e));
-    return e.errors.map((x) => x.message);
-  }
-  assert.fail("expected the config to be refused");
-}
 
 describe("es1:backup settings", () => {
   it("defaults: a daily base backup at 02:00, 30 days kept, under the stack's folder, backup before upgrades", () => {
@@ -196,7 +171,10 @@ describe("PostgreSQL backups under mocks", () => {
       ACCESS_KEY_ID: ACCESS_KEY,
       ACCESS_SECRET_KEY: SECRET_KEY,
     });
-    for (const r of run.resources.filter((x) => x.name !== BACKUP_SECRET.name)) {
+    // Velero's Secret holds them too, as its credentials file (test/unit/volume-backups.test.ts).
+    for (const r of run.resources.filter(
+      (x) => x.name !== BACKUP_SECRET.name && x.name !== VELERO_SECRET.name,
+    )) {
       const strings = allStrings(r.inputs);
       assert.ok(
         !strings.some((s) => s.includes(ACCESS_KEY) || s.includes(SECRET_KEY)),

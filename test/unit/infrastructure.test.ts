@@ -8,8 +8,9 @@ import { chartSource } from "../../automation/chart-source";
 import { isProtected, plannedReleases } from "../../infrastructure";
 import { CATALOG, RELEASES, ReleaseKey, resolveCharts } from "../../infrastructure/catalog";
 import { SECRETS } from "../../infrastructure/layout";
-import { VALUES } from "../../infrastructure/values";
+import { VALUES, ValuesContext } from "../../infrastructure/values";
 import { Json, JsonObject } from "../../lib/json";
+import { volumeBackupTarget } from "../../infrastructure/velero";
 import { allStrings, runProgram } from "./harness";
 import { contextFrom, settingsFrom } from "./values-fixtures";
 
@@ -24,6 +25,17 @@ function at(values: JsonObject, dotted: string): Json | undefined {
     v = v[part];
   }
   return v;
+}
+
+/** Velero's values need es1:backup's target; the other builders ignore it. */
+function withVolumeBackups(ctx: ValuesContext): ValuesContext {
+  return {
+    ...ctx,
+    volumeBackup: volumeBackupTarget(
+      { endpoint: "https://s3.site.example", bucket: "es1-backups", region: "us-east-1" },
+      "unit",
+    ),
+  };
 }
 
 /**
@@ -62,6 +74,7 @@ const IMAGE_KEYS: Record<ReleaseKey, string[]> = {
     "startupapicheck.image.repository",
   ],
   "clickhouse-operator": ["manager.image.repository"],
+  velero: ["image.repository", "kubectl.image.repository"],
   langfuse: [
     "langfuse.web.image.repository",
     "langfuse.worker.image.repository",
@@ -86,7 +99,7 @@ describe("infrastructure values builders", () => {
     it(`build plain JSON for every release in the ${profile} profile, placed on the infrastructure pool`, () => {
       const ctx = contextFrom({ sizing: profile, components: { ollama: { gpu: false } } });
       for (const key of RELEASES) {
-        const values = VALUES[key](ctx);
+        const values = VALUES[key](withVolumeBackups(ctx));
         assert.deepStrictEqual(
           JSON.parse(JSON.stringify(values)),
           values,
@@ -203,7 +216,7 @@ describe("infrastructure values builders", () => {
       components: { ollama: { models: ["llama3.2:1b", "acme/coder:7b"] } },
     });
     for (const key of RELEASES) {
-      const values = VALUES[key](ctx);
+      const values = VALUES[key](withVolumeBackups(ctx));
       for (const k of IMAGE_KEYS[key]) {
         const v = at(values, k);
         assert.ok(
@@ -225,7 +238,7 @@ describe("infrastructure values builders", () => {
   it("keeps public images when no mirror registry is set", () => {
     const ctx = contextFrom({});
     for (const key of RELEASES) {
-      const values = VALUES[key](ctx);
+      const values = VALUES[key](withVolumeBackups(ctx));
       assert.ok(!JSON.stringify(values).includes("mirror.example"));
       for (const k of IMAGE_KEYS[key]) {
         if (k.endsWith("imageRegistry")) assert.strictEqual(at(values, k), undefined, `${key} ${k}`);
@@ -294,10 +307,10 @@ describe("es1:components settings", () => {
       before("postgresql", app);
     before("cert-manager", "clickhouse-operator");
     before("clickhouse-operator", "langfuse");
-    // Every release but the backup plugin, which needs es1:backup (test/unit/backup.test.ts).
+    // Every release but the backup plugin and Velero, which need es1:backup (test/unit/backup.test.ts).
     assert.deepStrictEqual(
       RELEASES.filter((k) => !order.includes(k)),
-      ["postgresql-backup"],
+      ["postgresql-backup", "velero"],
     );
   });
 
