@@ -29,12 +29,14 @@ import { ConfigSetting } from "./config-settings";
 import { configuredSecrets, dataKeyProblems } from "./guards";
 import {
   activeCluster,
+  BackupOutcome,
   PRE_UPGRADE_TIMEOUT_SECONDS,
   preUpgradePolicy,
   riskyChanges,
   takeBackup,
 } from "./backup";
 import { platformClusterClient } from "./kube";
+import { takeVeleroBackup, VolumeBackupsNotConfigured } from "./velero";
 import { readState, revealed, StateResource } from "./state";
 import type { DeployedPlatform, DeployedRecord } from "../platform/deployed";
 import { PLATFORM_CHILDREN } from "../platform/values";
@@ -227,11 +229,13 @@ async function preflight(
 }
 
 type PreUpgrade = NonNullable<OperationReport["preUpgradeBackup"]>;
+type Taken = NonNullable<PreUpgrade["backups"]>[number];
 
 /**
- * Before an `up` that changes a stateful component's chart or major version: an on-demand
- * PostgreSQL backup, waited for (docs/backup.md). Returns what was done, and an error when the
- * backup did not complete (the run must then change nothing).
+ * Before an `up` that changes a stateful component's chart or major version: an on-demand backup
+ * of each such component, waited for (docs/backup.md) — PostgreSQL's through its backup plugin,
+ * Valkey's and Langfuse's (ClickHouse, its object store) through their Velero Schedules. Returns
+ * what was done, and an error when a backup did not complete (the run must then change nothing).
  */
 async function backupBeforeUpgrade(
   stack: Stack,
@@ -254,27 +258,68 @@ async function backupBeforeUpgrade(
     say(`${what.join(", ")}: no backup taken (${skipped})`);
     return { done: { changes: what, skipped } };
   }
-  say(`${what.join(", ")}: backing PostgreSQL up first`);
-  if (changes.some((c) => c.component !== "postgresql"))
-    say("Valkey and ClickHouse keep their data on volumes this installer does not back up yet");
+  const components = [...new Set(changes.map((c) => c.component))];
+  say(`${what.join(", ")}: backing up ${components.join(", ")} first`);
   const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
   const api = platformClusterClient(revealed(root?.outputs?.platformCluster));
-  const { entry, outcome } = await takeBackup(api, {
-    trigger: "pre-upgrade",
-    cluster: activeCluster(backupConfig),
+  // One deadline for every backup of this run.
+  const deadline = Date.now() + (opts.preUpgradeBackupTimeoutSeconds ?? PRE_UPGRADE_TIMEOUT_SECONDS) * 1000;
+  const wait = () => ({
     wait: true,
-    timeoutSeconds: opts.preUpgradeBackupTimeoutSeconds ?? PRE_UPGRADE_TIMEOUT_SECONDS,
+    timeoutSeconds: Math.max(0, Math.round((deadline - Date.now()) / 1000)),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: say,
   });
-  const done: PreUpgrade = { changes: what, backup: entry.name, phase: entry.phase };
-  if (outcome === "completed") return { done };
+  const taken: (Taken & { outcome: BackupOutcome; error?: string })[] = [];
+  const notCovered: string[] = [];
+  for (const component of components) {
+    if (component === "postgresql") {
+      const { entry, outcome } = await takeBackup(api, {
+        trigger: "pre-upgrade",
+        cluster: activeCluster(backupConfig),
+        ...wait(),
+      });
+      taken.push({
+        component,
+        name: entry.name,
+        phase: entry.phase,
+        outcome,
+        ...(entry.error ? { error: entry.error } : {}),
+      });
+      continue;
+    }
+    try {
+      const { entry, outcome } = await takeVeleroBackup(api, component, "pre-upgrade", wait());
+      taken.push({
+        component,
+        name: entry.name,
+        phase: entry.phase,
+        outcome,
+        ...(entry.error ? { error: entry.error } : {}),
+      });
+    } catch (e) {
+      // Velero is off for it (es1:backup.volumes): said, not fatal, as beforeUpgrade: false is.
+      if (!(e instanceof VolumeBackupsNotConfigured)) throw e;
+      notCovered.push(component);
+      say(`${component}: no Velero Schedule (es1:backup.volumes is off for it): no backup taken`);
+    }
+  }
+  const done: PreUpgrade = {
+    changes: what,
+    ...(taken.length > 0 ? { backup: taken[0].name, phase: taken[0].phase } : {}),
+    backups: taken.map(({ component, name, phase }) => ({ component, name, phase })),
+    ...(notCovered.length > 0
+      ? { skipped: `es1:backup.volumes does not back up ${notCovered.join(", ")}` }
+      : {}),
+  };
+  const unfinished = taken.filter((t) => t.outcome !== "completed");
+  if (unfinished.length === 0) return { done };
   return {
     done,
     error:
-      `the backup before this upgrade (${what.join(", ")}) did not complete: Backup ${entry.name} is ` +
-      `${entry.phase}${entry.error ? ` (${entry.error})` : ""}; nothing was changed. Fix the backup ` +
-      "(docs/backup.md) and run es1 up again",
+      `the backup before this upgrade (${what.join(", ")}) did not complete: ` +
+      unfinished.map((t) => `Backup ${t.name} is ${t.phase}${t.error ? ` (${t.error})` : ""}`).join("; ") +
+      "; nothing was changed. Fix the backup (docs/backup.md) and run es1 up again",
   };
 }
 

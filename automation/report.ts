@@ -74,7 +74,15 @@ export interface OperationReport {
    * `up` only: the backup taken before a risky upgrade (docs/backup.md), with what made the
    * upgrade risky; absent when the run changed no stateful component's chart or major version.
    */
-  preUpgradeBackup?: { changes: string[]; backup?: string; phase?: string; skipped?: string };
+  preUpgradeBackup?: {
+    changes: string[];
+    /** The first backup taken (PostgreSQL's when its release changed). */
+    backup?: string;
+    phase?: string;
+    /** Every backup taken, one per component whose release changed. */
+    backups?: { component: string; name: string; phase: string }[];
+    skipped?: string;
+  };
 }
 
 export interface HeldCustomer {

@@ -64,13 +64,29 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
     );
   const backupsWith = (selector: string) =>
     mustGet<Listed>(kubeconfig, "backups.postgresql.cnpg.io", "-n", NS, "-l", selector).items;
-  /** Revision of the latest Helm record of es1-postgresql. */
-  const pgRevision = () =>
+  /** Revision of the latest Helm record of a release in es1-infrastructure. */
+  const revision = (release: string) =>
     Math.max(
-      ...mustGet<Listed>(kubeconfig, "secrets", "-n", NS, "-l", "owner=helm,name=es1-postgresql").items.map(
-        (s) => Number(s.metadata.labels?.version ?? 0),
+      ...mustGet<Listed>(kubeconfig, "secrets", "-n", NS, "-l", `owner=helm,name=${release}`).items.map((s) =>
+        Number(s.metadata.labels?.version ?? 0),
       ),
     );
+  const pgRevision = () => revision("es1-postgresql");
+  /** The stack's state as if an older installer had deployed `release` with chart `version`. */
+  const deployedWithChart = async (release: string, version: string) => {
+    const exported = (await stack.exportStack()) as unknown as {
+      deployment: {
+        resources: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[];
+      };
+    };
+    const r = exported.deployment.resources.find(
+      (x) => x.type === "kubernetes:helm.sh/v3:Release" && x.inputs?.name === release,
+    );
+    assert.ok(r?.inputs && r.outputs, `no release ${release} in the state`);
+    r.inputs.version = version;
+    r.outputs.version = version;
+    await stack.importStack(exported as never);
+  };
 
   before(async function () {
     ({ stack, kubeconfig, backend, env } = await openE2eStack(STACK, {
@@ -364,19 +380,8 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
 
   it("a new PostgreSQL chart version: es1 up takes a backup and waits for it before the release changes", async function () {
     // The deployed release as an older installer left it: its state says chart 0.8.0.
-    const exported = (await stack.exportStack()) as unknown as {
-      deployment: {
-        resources: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[];
-      };
-    };
-    const pg = exported.deployment.resources.find(
-      (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs?.name === "es1-postgresql",
-    );
-    assert.ok(pg?.inputs && pg.outputs);
-    pg.inputs.version = "0.8.0";
-    pg.outputs.version = "0.8.0";
-    await stack.importStack(exported as never);
-    const revision = pgRevision();
+    await deployedWithChart("es1-postgresql", "0.8.0");
+    const before = pgRevision();
 
     const up = runEs1Async(PROJECT_ROOT, env, "up", "--stack", STACK, "--yes", "--json");
     let name = "";
@@ -392,7 +397,7 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
     );
     // es1 waits: the release has not changed while the backup runs.
     await new Promise((r) => setTimeout(r, 8000));
-    assert.strictEqual(pgRevision(), revision, "the release changed before the backup completed");
+    assert.strictEqual(pgRevision(), before, "the release changed before the backup completed");
     complete(name);
     const r = await up;
     assert.strictEqual(r.status, 0, r.stderr);
@@ -401,8 +406,63 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
       changes: [`es1-postgresql chart 0.8.0 -> ${CATALOG.postgresql.chart.version}`],
       backup: name,
       phase: "completed",
+      backups: [{ component: "postgresql", name, phase: "completed" }],
     });
-    assert.strictEqual(pgRevision(), revision + 1, "the upgrade ran after the backup");
+    assert.strictEqual(pgRevision(), before + 1, "the upgrade ran after the backup");
+  });
+
+  it("a new Valkey chart version: es1 up takes a Velero backup of Valkey and waits for it before the release changes", async function () {
+    await deployedWithChart("es1-redis", "0.1.0");
+    const before = revision("es1-redis");
+    const up = runEs1Async(PROJECT_ROOT, env, "up", "--stack", STACK, "--yes", "--json");
+    let name = "";
+    await eventually(
+      "the pre-upgrade Velero Backup",
+      () => {
+        const found = mustGet<Listed>(
+          kubeconfig,
+          "backups.velero.io",
+          "-n",
+          VELERO_NS,
+          "-l",
+          "es1.io/backup-trigger=pre-upgrade,es1.io/component=redis",
+        ).items;
+        if (found.length === 0) return false;
+        name = found[0].metadata.name;
+        return true;
+      },
+      300,
+    );
+    await new Promise((r) => setTimeout(r, 8000));
+    assert.strictEqual(revision("es1-redis"), before, "Valkey's release changed before its backup completed");
+    // No PostgreSQL backup: its release does not change.
+    assert.deepStrictEqual(
+      backupsWith("es1.io/backup-trigger=pre-upgrade").map((b) => b.metadata.name).length,
+      1,
+      "only the earlier PostgreSQL pre-upgrade backup",
+    );
+    kubectl(
+      kubeconfig,
+      "patch",
+      "backups.velero.io",
+      name,
+      "-n",
+      VELERO_NS,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status: { phase: "Completed", completionTimestamp: "2026-12-01T11:05:00Z" } }),
+    );
+    const r = await up;
+    assert.strictEqual(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as OperationReport;
+    assert.deepStrictEqual(report.preUpgradeBackup, {
+      changes: [`es1-redis chart 0.1.0 -> ${CATALOG.redis.chart.version}`],
+      backup: name,
+      phase: "Completed",
+      backups: [{ component: "redis", name, phase: "Completed" }],
+    });
+    assert.strictEqual(revision("es1-redis"), before + 1, "the upgrade ran after the backup");
   });
   it("es1 restore postgresql --backup: a new cluster bootstrapped from the object store at the backup's end, consumers switched, the original kept", function () {
     const completed = es1Json<BackupReport>(0, "backup", "list", "--stack", STACK).backups.find(
