@@ -83,6 +83,7 @@ export const TOP_LEVEL_KEYS = [
   "network",
   "access",
   "backup",
+  "customerSsoSecrets",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -174,7 +175,10 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     customers.map((c) => c.name),
     (k) => src.isSecret(k),
   );
-  const access = parseAccess(r, cluster.provider === "existing");
+  const access = parseAccess(r, cluster.provider === "existing", {
+    isSecret: (k) => src.isSecret(k),
+    isPlainEntry: (k) => src.isPlainEntry?.(k) ?? false,
+  });
   if (r.errors.length === 0) {
     const { problems } = planAccess({
       access,
