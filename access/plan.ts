@@ -250,6 +250,18 @@ export function sharedUrls(plan: AccessPlan): Partial<Record<SharedUi, string>> 
   );
 }
 
+/** The public URL of each shared UI that signs in through es1:access.sso (its redirect URIs' base). */
+export function ssoUrls(
+  plan: AccessPlan,
+  sso: Pick<SsoSettings, "uis"> | undefined,
+  components: Pick<ComponentsSettings, SharedUiComponent>,
+): Partial<Record<SsoUi, string>> {
+  const urls = sharedUrls(plan);
+  return Object.fromEntries(
+    ssoCovered(sso, components).flatMap((ui) => (urls[ui] !== undefined ? [[ui, urls[ui]]] : [])),
+  );
+}
+
 /** The URL of every route: `<ui>` for shared UIs, `<customer>.gateway` and `<customer>.ui`. */
 export function accessUrls(plan: AccessPlan): Record<string, string> {
   const gatewayTls = plan.mode === "gateway";

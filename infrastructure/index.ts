@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
-import { COMPONENT_OF, planAccess, sharedUrls, ssoCovered } from "../access/plan";
+import { COMPONENT_OF, planAccess, sharedUrls, ssoUrls } from "../access/plan";
 import { Settings } from "../config";
 import { CREDENTIALS, SECRET_NAMES } from "../config/credentials";
 import { COMPONENTS, ComponentName } from "../config/sizing";
@@ -251,13 +251,12 @@ export function valuesContext(
 function ssoContext(settings: Settings): { sso?: SsoContext } {
   const sso = settings.access.sso;
   if (!sso || settings.infrastructureStack) return {};
-  const urls = sharedUrls(planAccess(settings).plan);
-  const covered = ssoCovered(sso, settings.components).filter((ui) => urls[ui] !== undefined);
-  if (covered.length === 0) return {};
+  const urls = ssoUrls(planAccess(settings).plan, sso, settings.components);
+  if (Object.keys(urls).length === 0) return {};
   // The secret and the UI list stay behind: values are plain data, and `urls` says who signs in.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { clientSecret, uis, ...plain } = sso;
-  return { sso: { ...plain, urls: Object.fromEntries(covered.map((ui) => [ui, urls[ui] ?? ""])) } };
+  return { sso: { ...plain, urls } };
 }
 
 /**

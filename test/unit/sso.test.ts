@@ -370,6 +370,15 @@ describe("single sign-on under mocks", () => {
         `${rel.name} values hold a client secret`,
       );
     }
+    // `es1 outputs` shows the issuer and the redirect URIs to register (Langfuse is off here).
+    assert.deepStrictEqual((r.outputs.access as Obj).sso, {
+      issuer: "https://login.example.com/realms/es1",
+      redirectUris: {
+        grafana: "https://grafana.es1.example.com/login/generic_oauth",
+        airflow: "https://airflow.es1.example.com/auth/oauth-authorized/es1",
+        mlflow: "https://mlflow.es1.example.com/oauth2/callback",
+      },
+    });
     const outputs = JSON.stringify(r.outputs);
     assert.ok(
       !outputs.includes(SECRET) && !outputs.includes(CUSTOMER_SECRET),
