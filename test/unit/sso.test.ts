@@ -116,6 +116,20 @@ describe("es1:access.sso settings", () => {
     );
   });
 
+  it("belongs to the infrastructure stack, not to a customer-only stack", () => {
+    const m = refused({
+      infrastructureStack: "acme/es1-platform/infra",
+      customers: ["beam"],
+      access: ACCESS,
+    });
+    assert.ok(
+      m.some((x) =>
+        /'es1:access\.sso': the shared UIs' single sign-on belongs to the infrastructure stack/.test(x),
+      ),
+      m.join("\n"),
+    );
+  });
+
   it("names each bad key: issuer, admin groups, endpoints of a generic provider, n8n", () => {
     const m = refused({
       cluster: GKE,
