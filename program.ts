@@ -1,5 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Access, AccessPlan, accessUrls, planAccess, platformAccess, resolveAccessCharts } from "./access";
+import {
+  Access,
+  AccessPlan,
+  accessUrls,
+  planAccess,
+  platformAccess,
+  resolveAccessCharts,
+  ssoUrls,
+} from "./access";
 import { createCluster } from "./clusters";
 import { clusterFromReference, PlatformCluster, platformClusterOutput } from "./clusters/reference";
 import { Cluster } from "./clusters/types";
@@ -8,6 +16,7 @@ import { ConfigError, ConfigErrors } from "./config/errors";
 import { CustomerAccess, Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
 import { backupStoreRequest } from "./infrastructure/backup";
 import { resolveCharts } from "./infrastructure/catalog";
+import { ssoRedirectUris } from "./infrastructure/values/sso";
 import { CustomerOutputs, CustomerPlatform } from "./platform";
 import { CustomerDeployAccess } from "./platform/deploy-access";
 import { platformChart } from "./platform/chart-version";
@@ -41,8 +50,15 @@ export interface StackOutputs {
   cloud: string;
   storageClass: string;
   ingressClass: string;
-  /** How platforms and shared UIs are exposed (es1:access.mode) and through which GatewayClass. */
-  access: { mode: string; gatewayClass: string };
+  /**
+   * How platforms and shared UIs are exposed (es1:access.mode) and through which GatewayClass;
+   * with es1:access.sso, its issuer and the redirect URI of each UI that signs in through it.
+   */
+  access: {
+    mode: string;
+    gatewayClass: string;
+    sso?: { issuer: string; redirectUris: Record<string, string> };
+  };
   /** The URL of every route: `<ui>` for shared UIs, `<customer>.gateway` and `<customer>.ui`. */
   urls: Record<string, string>;
   infrastructure: InfrastructureEndpoints;
@@ -52,6 +68,18 @@ export interface StackOutputs {
   platformCluster?: pulumi.Output<PlatformCluster>;
   /** For the customer-only stack of each switched-off customer (secret): its access alone. */
   [customerAccess: `customer-${string}`]: pulumi.Output<CustomerStackAccess>;
+}
+
+/** es1:access.sso in the outputs: the issuer and the redirect URIs to register (no secret). */
+function ssoOutput(settings: Settings, plan: AccessPlan): Pick<StackOutputs["access"], "sso"> {
+  const sso = settings.access.sso;
+  if (!sso) return {};
+  return {
+    sso: {
+      issuer: sso.issuer,
+      redirectUris: ssoRedirectUris({ urls: ssoUrls(plan, sso, settings.components) }),
+    },
+  };
 }
 
 /** The access plan of the stack (access/plan.ts); the settings parse has checked it. */
@@ -306,7 +334,7 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
     cloud: cluster.cloud,
     storageClass: cluster.storageClass,
     ingressClass: cluster.ingressClass,
-    access: { mode: plan.mode, gatewayClass: plan.gatewayClass },
+    access: { mode: plan.mode, gatewayClass: plan.gatewayClass, ...ssoOutput(settings, plan) },
     urls: accessUrls(plan),
     infrastructure: infrastructure.endpoints,
     customers,

@@ -7,6 +7,7 @@ import { SHARED_UIS } from "../config/access";
 import type { ClusterSettings } from "../config/cluster";
 import type { ComponentsSettings } from "../config/components";
 import type { CustomerSettings } from "../config/customers";
+import { SSO_UIS, SsoSettings, SsoUi } from "../config/sso";
 import { SERVICES } from "../infrastructure/layout";
 import type { JsonObject } from "../lib/json";
 
@@ -19,6 +20,13 @@ export const SHARED_UI_POD_PORTS: Record<SharedUi, number> = {
   langflow: 7860,
   mlflow: 5000,
 };
+
+/**
+ * The port of MLflow's oauth2-proxy sidecar (chart mlflow 1.11.5, `oauth2Proxy.listenPort`): the
+ * pod port and the Service port the chart adds for it. With single sign-on, MLflow's route and the
+ * gateway's NetworkPolicy use it instead of MLflow's own port (in-cluster clients keep that one).
+ */
+export const MLFLOW_PROXY_PORT = 4180;
 
 /** Where Ingress traffic comes from unless es1:access.from says: the ingress-nginx namespace. */
 export const INGRESS_NGINX_PEER: AccessPeer = { namespace: "ingress-nginx", podLabels: {} };
@@ -70,10 +78,22 @@ export interface AccessInput {
   access: AccessSettings;
   cluster: ClusterSettings;
   components: ComponentsSettings;
-  customers: readonly Pick<CustomerSettings, "name" | "enabled" | "domains">[];
+  customers: readonly (Pick<CustomerSettings, "name" | "enabled" | "domains"> &
+    Partial<Pick<CustomerSettings, "sso">>)[];
 }
 
-const COMPONENT_OF: Record<SharedUi, keyof ComponentsSettings> = {
+/** The shared UIs es1:access.sso covers among those switched on (SSO_UIS in order). */
+export function ssoCovered(
+  sso: Pick<SsoSettings, "uis"> | undefined,
+  components: Pick<ComponentsSettings, SharedUiComponent>,
+): SsoUi[] {
+  if (!sso) return [];
+  return SSO_UIS.filter((ui) => sso.uis.includes(ui) && components[COMPONENT_OF[ui]].enabled);
+}
+
+type SharedUiComponent = "monitoring" | "airflow" | "langfuse" | "n8n" | "langflow" | "mlflow";
+/** The component each shared UI belongs to. */
+export const COMPONENT_OF: Record<SharedUi, SharedUiComponent> = {
   grafana: "monitoring",
   airflow: "airflow",
   langfuse: "langfuse",
@@ -92,18 +112,21 @@ export function planAccess(input: AccessInput): { plan: AccessPlan; problems: [s
   // The way before es1:access: a cert-manager issuer among the cluster's Ingress annotations.
   const ingressIssuer = input.cluster.ingressAnnotations["cert-manager.io/cluster-issuer"];
 
+  const covered = ssoCovered(a.sso, input.components);
   const shared: SharedRoute[] = [];
   for (const ui of SHARED_UIS) {
     if (!input.components[COMPONENT_OF[ui]].enabled) continue;
     const host = a.hosts[ui] ?? (a.baseDomain ? `${ui}.${a.baseDomain}` : undefined);
     if (host === undefined) continue;
     const given = a.tls.secrets[host];
+    // MLflow has no login of its own: with single sign-on its route goes through oauth2-proxy.
+    const proxied = ui === "mlflow" && covered.includes("mlflow");
     shared.push({
       ui,
       host,
       service: SERVICES[ui].service,
-      port: SERVICES[ui].port,
-      podPort: SHARED_UI_POD_PORTS[ui],
+      port: proxied ? MLFLOW_PROXY_PORT : SERVICES[ui].port,
+      podPort: proxied ? MLFLOW_PROXY_PORT : SHARED_UI_POD_PORTS[ui],
       ...(given || issuer ? { tlsSecret: given ?? `es1-${ui}-tls` } : {}),
       issued: given === undefined && issuer !== undefined,
     });
@@ -152,27 +175,67 @@ export function planAccess(input: AccessInput): { plan: AccessPlan; problems: [s
       `say where the traffic of GatewayClass ${gatewayClass || "(unset)"} comes from (its pods' namespace and labels, or a CIDR), so NetworkPolicies admit exactly it`,
     ]);
   const needsCertManager = exposed && issuer !== undefined;
-  return {
-    plan: {
-      mode: a.mode,
-      gatewayClass,
-      ...(gateway && OWN_GATEWAY_CLASSES[gatewayClass] !== undefined
-        ? { gatewayClassController: OWN_GATEWAY_CLASSES[gatewayClass] }
+  const plan: AccessPlan = {
+    mode: a.mode,
+    gatewayClass,
+    ...(gateway && OWN_GATEWAY_CLASSES[gatewayClass] !== undefined
+      ? { gatewayClassController: OWN_GATEWAY_CLASSES[gatewayClass] }
+      : {}),
+    installGatewayApiCrds: gateway && (a.installGatewayApiCrds ?? defaults.needsGatewayApiCrds),
+    installEnvoyGateway: gateway && a.installEnvoyGateway,
+    peers,
+    ...(issuer
+      ? { clusterIssuer: issuer }
+      : a.mode === "ingress" && ingressIssuer
+        ? { clusterIssuer: ingressIssuer }
         : {}),
-      installGatewayApiCrds: gateway && (a.installGatewayApiCrds ?? defaults.needsGatewayApiCrds),
-      installEnvoyGateway: gateway && a.installEnvoyGateway,
-      peers,
-      ...(issuer
-        ? { clusterIssuer: issuer }
-        : a.mode === "ingress" && ingressIssuer
-          ? { clusterIssuer: ingressIssuer }
-          : {}),
-      shared,
-      customers,
-      needsCertManager,
-    },
-    problems,
+    shared,
+    customers,
+    needsCertManager,
   };
+  problems.push(...ssoProblems(plan, covered, input.customers));
+  return { plan, problems };
+}
+
+/**
+ * Single sign-on needs each signed-in UI's public https URL: the identity provider redirects the
+ * browser back to it (the redirect URI registered with the client), and refuses plain http.
+ */
+function ssoProblems(
+  plan: AccessPlan,
+  covered: SsoUi[],
+  customers: AccessInput["customers"],
+): [string, string][] {
+  const problems: [string, string][] = [];
+  const urls = accessUrls(plan);
+  for (const ui of covered) {
+    const url = urls[ui];
+    if (url === undefined)
+      problems.push([
+        "access.sso",
+        `${ui} signs in through the identity provider, which redirects back to ${ui}'s public URL: set es1:access.baseDomain or es1:access.hosts.${ui}, or leave ${ui} out of sso.uis`,
+      ]);
+    else if (!url.startsWith("https://"))
+      problems.push([
+        "access.sso",
+        `${ui} is served over plain http (${url}); identity providers redirect to https only: give its host a certificate (es1:access.tls) or leave ${ui} out of sso.uis`,
+      ]);
+  }
+  for (const c of customers) {
+    if (!c.enabled || !c.sso) continue;
+    const url = urls[`${c.name}.ui`];
+    if (url === undefined)
+      problems.push([
+        `customers.${c.name}.sso`,
+        `the identity provider redirects back to the platform UI's public URL: give customer ${c.name} domains (customer file) or set es1:access.baseDomain`,
+      ]);
+    else if (!url.startsWith("https://"))
+      problems.push([
+        `customers.${c.name}.sso`,
+        `the platform UI is served over plain http (${url}); identity providers redirect to https only: give it a certificate (es1:access.tls)`,
+      ]);
+  }
+  return problems;
 }
 
 const scheme = (tls: boolean) => (tls ? "https" : "http");
@@ -184,6 +247,18 @@ export function sharedUrls(plan: AccessPlan): Partial<Record<SharedUi, string>> 
       s.ui,
       `${scheme(plan.mode === "gateway" || s.tlsSecret !== undefined)}://${s.host}`,
     ]),
+  );
+}
+
+/** The public URL of each shared UI that signs in through es1:access.sso (its redirect URIs' base). */
+export function ssoUrls(
+  plan: AccessPlan,
+  sso: Pick<SsoSettings, "uis"> | undefined,
+  components: Pick<ComponentsSettings, SharedUiComponent>,
+): Partial<Record<SsoUi, string>> {
+  const urls = sharedUrls(plan);
+  return Object.fromEntries(
+    ssoCovered(sso, components).flatMap((ui) => (urls[ui] !== undefined ? [[ui, urls[ui]]] : [])),
   );
 }
 

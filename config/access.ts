@@ -1,6 +1,7 @@
 // es1:access: how users reach the customer platforms and the shared UIs (docs/access.md).
 import { show } from "./errors";
 import { Reader } from "./reader";
+import { parseSso, Secrecy, SsoSettings } from "./sso";
 
 export const ACCESS_MODES = ["gateway", "ingress"] as const;
 export type AccessMode = (typeof ACCESS_MODES)[number];
@@ -48,6 +49,8 @@ export interface AccessSettings {
   /** Who the gateway's data plane is, for NetworkPolicies; empty: the cluster's default. */
   from: AccessPeer[];
   tls: AccessTlsSettings;
+  /** One OpenID Connect provider for the shared UIs (config/sso.ts); unset: their own logins only. */
+  sso?: SsoSettings;
 }
 
 export const ACCESS_KEYS = [
@@ -59,6 +62,7 @@ export const ACCESS_KEYS = [
   "installGatewayApiCrds",
   "from",
   "tls",
+  "sso",
 ] as const;
 const TLS_KEYS = ["issuer", "acmeEmail", "acmeServer", "caSecret", "secrets"] as const;
 
@@ -138,8 +142,15 @@ function parseTls(r: Reader, value: unknown): AccessTlsSettings {
   };
 }
 
-/** `es1:access`, checked; `existing` says whether the stack's cluster is an existing one. */
-export function parseAccess(r: Reader, existing: boolean): AccessSettings {
+/**
+ * `es1:access`, checked; `existing` says whether the stack's cluster is an existing one,
+ * `secrecy` what was stored encrypted (the SSO client secret must be).
+ */
+export function parseAccess(
+  r: Reader,
+  existing: boolean,
+  secrecy: Secrecy = { isSecret: () => false, isPlainEntry: () => false },
+): AccessSettings {
   const o = r.object("access", r.raw("access")) ?? {};
   r.knownKeys("access", o, ACCESS_KEYS);
   const mode = r.oneOf("access.mode", o.mode, ACCESS_MODES, "gateway");
@@ -170,6 +181,7 @@ export function parseAccess(r: Reader, existing: boolean): AccessSettings {
     o.installGatewayApiCrds === undefined || o.installGatewayApiCrds === null
       ? undefined
       : r.boolean("access.installGatewayApiCrds", o.installGatewayApiCrds, false);
+  const sso = parseSso(r, o.sso, secrecy);
   return {
     mode,
     hosts,
@@ -179,5 +191,6 @@ export function parseAccess(r: Reader, existing: boolean): AccessSettings {
     ...(baseDomain !== undefined ? { baseDomain } : {}),
     ...(gatewayClass !== undefined ? { gatewayClass } : {}),
     ...(installGatewayApiCrds !== undefined ? { installGatewayApiCrds } : {}),
+    ...(sso ? { sso } : {}),
   };
 }

@@ -3,6 +3,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { show } from "./errors";
 import { isCidr } from "./network";
+import { CustomerSso, parseCustomerSso, Secrecy } from "./sso";
 import { isPlainObject, joinPath, noValue, PlainObject, Reader, withoutNulls } from "./reader";
 import { shippedPublicKeys } from "../platform/license/trusted-keys";
 import { Environment, SIZING_PROFILES, SizingProfile } from "./settings";
@@ -80,6 +81,8 @@ export interface CustomerSettings {
   enabled: boolean;
   /** With enabled false: also drop the customer's database and Valkey user. */
   purgeData: boolean;
+  /** The platform UI signs users in with this OpenID Connect client (customer file `sso`). */
+  sso?: CustomerSso;
 }
 
 const FILE_KEYS = [
@@ -92,6 +95,7 @@ const FILE_KEYS = [
   "platformVersion",
   "enabled",
   "purgeData",
+  "sso",
 ] as const;
 
 /** Stack overrides merge into the customer file, object by object. */
@@ -124,6 +128,8 @@ function parseCustomer(
   override: PlainObject,
   projectDir: string,
   licenses: PlainObject,
+  ssoSecrets: PlainObject,
+  secrecy: Secrecy,
 ): CustomerSettings | undefined {
   const key = `customers.${name}`;
   const dir = path.join(projectDir, CUSTOMERS_DIR);
@@ -244,7 +250,12 @@ function parseCustomer(
     platformVersion: platformVersion && VERSION.test(platformVersion) ? platformVersion : undefined,
     enabled: r.boolean(`${key}.enabled`, c.enabled, true),
     purgeData: r.boolean(`${key}.purgeData`, c.purgeData, false),
+    ...ssoOf(parseCustomerSso(r, key, c.sso, ssoSecrets[name], secrecy, isCidr)),
   };
+}
+
+function ssoOf(sso: CustomerSso | undefined): { sso?: CustomerSso } {
+  return sso ? { sso } : {};
 }
 
 export interface LicenseSettings {
@@ -321,6 +332,17 @@ export function parseCustomers(
         `no customer '${name}' in es1:customers; remove the license or add the customer`,
       );
   }
+  // Client secrets of the customers' platform UIs (customer file `sso`), like licenses: encrypted.
+  const ssoSecrets =
+    r.secretObject("customerSsoSecrets", r.raw("customerSsoSecrets"), "customer names to client secrets") ??
+    {};
+  for (const name of Object.keys(ssoSecrets))
+    if (!entries.some(([n]) => n === name))
+      r.fail(
+        `customerSsoSecrets.${name}`,
+        `no customer '${name}' in es1:customers; remove the secret or add the customer`,
+      );
+  const secrecy: Secrecy = { isSecret, isPlainEntry };
   const testKeys = parseTestKeys(r, environment);
   const warnWithinDays = r.integer("licenseWarningDays", r.raw("licenseWarningDays"), 30, {
     min: 0,
@@ -343,7 +365,7 @@ export function parseCustomers(
       );
       continue;
     }
-    const c = parseCustomer(r, name, override, projectDir, licenses);
+    const c = parseCustomer(r, name, override, projectDir, licenses, ssoSecrets, secrecy);
     if (c) customers.push(c);
   }
   const policy = r.oneOf("licensePolicy", r.raw("licensePolicy"), LICENSE_POLICIES, "hold");

@@ -83,6 +83,7 @@ export const TOP_LEVEL_KEYS = [
   "network",
   "access",
   "backup",
+  "customerSsoSecrets",
 ] as const;
 
 export interface SettingsSource extends ConfigSource {
@@ -174,7 +175,10 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
     customers.map((c) => c.name),
     (k) => src.isSecret(k),
   );
-  const access = parseAccess(r, cluster.provider === "existing");
+  const access = parseAccess(r, cluster.provider === "existing", {
+    isSecret: (k) => src.isSecret(k),
+    isPlainEntry: (k) => src.isPlainEntry?.(k) ?? false,
+  });
   if (r.errors.length === 0) {
     const { problems } = planAccess({
       access,
@@ -205,6 +209,11 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
           `belongs to the infrastructure stack ${infrastructureStack}, not to a customer-only stack`,
         );
     }
+    if (access.sso)
+      r.fail(
+        "access.sso",
+        `the shared UIs' single sign-on belongs to the infrastructure stack ${infrastructureStack}; a customer's platform UI takes sso from its customer file`,
+      );
     // es1:cluster is not checked: Pulumi.yaml gives every stack a project-wide value; a
     // customer-only stack ignores it and uses the cluster of the infrastructure stack.
     if (customers.length === 0) r.fail("customers", "a customer-only stack needs at least one customer");

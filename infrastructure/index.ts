@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../clusters";
-import { planAccess, sharedUrls } from "../access/plan";
+import { COMPONENT_OF, planAccess, sharedUrls, ssoUrls } from "../access/plan";
 import { Settings } from "../config";
 import { CREDENTIALS, SECRET_NAMES } from "../config/credentials";
 import { COMPONENTS, ComponentName } from "../config/sizing";
@@ -38,8 +38,10 @@ import { cloudVolumeBackupTarget, installsVelero, volumeBackupTarget } from "./v
 import { ALERTMANAGER_CONFIG_SECRET, alertmanagerConfigSecret } from "./observability/alerting";
 import { CustomerCredentials, Credentials, secretPlans } from "./secrets";
 import { baseValues } from "./values/base";
-import { CustomerData, fractionOf, VALUES, ValuesContext, volumeSize } from "./values";
+import { CustomerData, fractionOf, SsoContext, VALUES, ValuesContext, volumeSize } from "./values";
 import { airflowStatsdMonitor } from "./values/airflow";
+import { SSO_SECRET_KEYS } from "./values/sso";
+import { SsoUi } from "../config/sso";
 import { GRAFANA_CLAIM } from "./values/monitoring";
 import { LANGFLOW_CLAIM } from "./values/langflow";
 import { MLFLOW_ARTIFACTS_CLAIM } from "./values/mlflow";
@@ -219,6 +221,7 @@ export function valuesContext(
     monitoring: c.monitoring.enabled,
     certManager: plannedReleases(settings).includes("cert-manager"),
     publicUrls: settings.infrastructureStack ? {} : sharedUrls(planAccess(settings).plan),
+    ...ssoContext(settings),
     certManagerGatewayApi:
       settings.access.mode === "gateway" &&
       settings.access.tls.issuer === "acme" &&
@@ -242,6 +245,18 @@ export function valuesContext(
       ? { alertmanagerConfigSecret: ALERTMANAGER_CONFIG_SECRET }
       : {}),
   };
+}
+
+/** es1:access.sso for the values builders: plain data and the URL of each UI it covers. */
+function ssoContext(settings: Settings): { sso?: SsoContext } {
+  const sso = settings.access.sso;
+  if (!sso || settings.infrastructureStack) return {};
+  const urls = ssoUrls(planAccess(settings).plan, sso, settings.components);
+  if (Object.keys(urls).length === 0) return {};
+  // The secret and the UI list stay behind: values are plain data, and `urls` says who signs in.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { clientSecret, uis, ...plain } = sso;
+  return { sso: { ...plain, urls } };
 }
 
 /**
@@ -506,6 +521,31 @@ export class Infrastructure extends pulumi.ComponentResource {
       );
       (ownSecrets[plan.owner] ??= []).push(secret);
       if (plan.readByPostgresql) roleSecrets.push(secret);
+    }
+
+    // es1:access.sso: the client's id and secret, and oauth2-proxy's cookie key (MLflow), in one
+    // Secret the signed-in UIs read (values/sso.ts); their releases wait for it.
+    const sso = settings.access.sso;
+    if (ctx.sso && sso) {
+      const secret = new k8s.core.v1.Secret(
+        "sso",
+        {
+          metadata: {
+            name: SECRETS.sso,
+            namespace,
+            labels: { "es1-role": "infrastructure", "app.kubernetes.io/part-of": "es1" },
+          },
+          type: "Opaque",
+          stringData: {
+            [SSO_SECRET_KEYS.clientId]: sso.clientId,
+            [SSO_SECRET_KEYS.clientSecret]: sso.clientSecret,
+            [SSO_SECRET_KEYS.cookieSecret]: credential("sso-cookie-secret", undefined, { parent: this }),
+          },
+        },
+        { parent: this, provider: cluster.provider, dependsOn: [this.namespace] },
+      );
+      for (const ui of Object.keys(ctx.sso.urls) as SsoUi[])
+        (ownSecrets[COMPONENT_OF[ui]] ??= []).push(secret);
     }
 
     // es1:alerting: Alertmanager's configuration, a Secret its release mounts (so: before it).

@@ -56,6 +56,11 @@ export const SECRETS = {
   langfuseClickhouse: "es1-langfuse-clickhouse",
   /** `root-user`, `root-password` of the bundled S3 store, and SeaweedFS's `seaweedfs_s3_config`. */
   langfuseS3: "es1-langfuse-s3",
+  /**
+   * es1:access.sso: `client-id`, `client-secret` (of the identity provider's client), and
+   * `cookie-secret` (generated; oauth2-proxy signs MLflow's session cookies with it).
+   */
+  sso: "es1-sso",
 } as const;
 
 /** A Service in es1-infrastructure. */

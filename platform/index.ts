@@ -123,6 +123,20 @@ export class CustomerPlatform extends pulumi.ComponentResource {
         },
         inNs,
       ),
+      // The customer file's sso: the manager UI reads the client secret from here (OIDC_CLIENT_SECRET).
+      ...(c.sso
+        ? [
+            new k8s.core.v1.Secret(
+              child("sso"),
+              {
+                metadata: meta(names.sso),
+                type: "Opaque",
+                stringData: { "client-secret": c.sso.clientSecret },
+              },
+              inNs,
+            ),
+          ]
+        : []),
     ];
     // The shipped ES1 keys come with the chart (its ConfigMap <release>-license-keys); a test
     // stack's own keys (es1:licenseTestKeys) are added beside them, and only there.

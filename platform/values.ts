@@ -13,6 +13,8 @@ export function customerObjects(customer: string) {
     license: `${customer}-license`,
     database: `${customer}-database`,
     redis: `${customer}-redis`,
+    /** The client secret of the manager UI's OpenID Connect client (customer file `sso`). */
+    sso: `${customer}-sso`,
     /** The shipped ES1 license keys: rendered by the chart from its own files, not by the installer. */
     shippedKeys: `${PLATFORM_RELEASE}-license-keys`,
     /** Only on a test stack (es1:licenseTestKeys): its own keys, mounted beside the shipped ones. */
@@ -32,6 +34,8 @@ export const PLATFORM_CHILDREN = [
   // from when every stack's trusted keys lived there, so existing test stacks keep their URN.
   "license-keys",
   "registry-pull",
+  // The manager UI's OIDC client secret (customer file `sso`), Secret <customer>-sso.
+  "sso",
   "platform",
 ] as const;
 
@@ -111,6 +115,16 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
     },
     database: { secretName: names.database },
     redis: { secretName: names.redis },
+    // The customer file's sso: the client secret is in the Secret the installer writes, by name.
+    sso: c.sso
+      ? {
+          enabled: true,
+          issuer: c.sso.issuer,
+          clientId: c.sso.clientId,
+          secretName: names.sso,
+          cidrs: [...c.sso.cidrs],
+        }
+      : { enabled: false },
     infrastructure: {
       namespace: endpoints.namespace,
       ollamaUrl: url(endpoints.services.ollama),

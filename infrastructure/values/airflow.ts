@@ -2,6 +2,7 @@ import { JsonObject } from "../../lib/json";
 import { releaseName } from "../catalog";
 import { INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
 import { fractionOf, image, infraPlacement, resources, ValuesContext, volumeSize } from "./context";
+import { airflowSso } from "./sso";
 
 /**
  * Apache Airflow (official chart), CeleryExecutor on the shared PostgreSQL and Valkey. Every
@@ -13,6 +14,8 @@ export function airflowValues(ctx: ValuesContext): JsonObject {
   const res = resources(size.resources);
   const registry: JsonObject = {};
   if (ctx.imagePullSecrets.length > 0) registry.secretName = ctx.imagePullSecrets[0];
+  // es1:access.sso: the API server's webserver_config.py and the client secret (values/sso.ts).
+  const sso = airflowSso(ctx);
   return {
     executor: "CeleryExecutor",
     postgresql: { enabled: false },
@@ -38,7 +41,10 @@ export function airflowValues(ctx: ValuesContext): JsonObject {
     // does not use it: no user is created (docs/components.md, Airflow).
     createUserJob: { enabled: false, useHelmHooks: false },
     scheduler: { resources: res },
-    apiServer: { resources: res },
+    apiServer: {
+      resources: res,
+      ...(sso.apiServerConfig !== undefined ? { apiServerConfig: sso.apiServerConfig, env: sso.env } : {}),
+    },
     // Chart 1.20+ reads Celery workers' settings under workers.celery (workers.* is deprecated).
     workers: {
       celery: {

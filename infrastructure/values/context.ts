@@ -1,4 +1,5 @@
 import type { SharedUi } from "../../config/access";
+import type { SsoSettings, SsoUi } from "../../config/sso";
 import { NodePoolPlacement, PoolName } from "../../clusters/types";
 import { Environment } from "../../config/settings";
 import { ComponentsSettings } from "../../config/components";
@@ -26,6 +27,11 @@ export interface ValuesContext {
   certManager: boolean;
   /** The public URL of each shared UI that has a route (es1:access), for the links it builds. */
   publicUrls?: Partial<Record<SharedUi, string>>;
+  /**
+   * es1:access.sso as plain data (the client secret stays in Secret es1-sso), with the public URL
+   * of each shared UI that signs in through it; unset without single sign-on.
+   */
+  sso?: SsoContext;
   /** cert-manager answers ACME HTTP-01 through Gateways (es1:access, gateway mode with ACME). */
   certManagerGatewayApi?: boolean;
   /** PostgreSQL is backed up through the Barman Cloud plugin (es1:backup, infrastructure/backup.ts). */
@@ -72,6 +78,11 @@ export interface VolumeBackupTarget {
   /** Labels Velero's pods carry for that identity (AKS workload identity). */
   podLabels: Record<string, string>;
 }
+
+export type SsoContext = Omit<SsoSettings, "clientSecret" | "uis"> & {
+  /** The https URL of each shared UI that signs in through the provider (its redirect URIs). */
+  urls: Partial<Record<SsoUi, string>>;
+};
 
 export interface CustomerData {
   name: string;

@@ -11,9 +11,13 @@ import {
   volumeSize,
 } from "./context";
 import { REDIS_DATABASES } from "./redis";
+import { langfuseSso } from "./sso";
 
 /** Login of the first Langfuse user; its password is key `admin-password` of es1-langfuse-keys. */
 export const LANGFUSE_ADMIN_EMAIL = "admin@es1.local";
+
+/** The organisation Langfuse's headless initialisation creates (and SSO users join). */
+export const LANGFUSE_ORG = "es1";
 
 function keyRef(key: string): JsonObject {
   return { secretKeyRef: { name: SECRETS.langfuseKeys, key } };
@@ -30,6 +34,7 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
   const pg = postgresqlEndpoint(ctx.postgresqlCluster);
   const redis = endpoint("redis");
   const storage = volumeSize(ctx, "langfuse");
+  const sso = langfuseSso(ctx, LANGFUSE_ORG);
   return {
     fullnameOverride: "es1-langfuse",
     // Reaches the SeaweedFS sub-chart (the Langfuse pods take langfuse.image.pullSecrets).
@@ -42,15 +47,18 @@ export function langfuseValues(ctx: ValuesContext): JsonObject {
         // Sign-in redirects go to the public URL when Langfuse has a route (es1:access).
         url: ctx.publicUrls?.langfuse ?? `http://${endpoint("langfuse").host}:${endpoint("langfuse").port}`,
       },
-      features: { telemetryEnabled: false, signUpDisabled: true },
+      features: { telemetryEnabled: false, signUpDisabled: sso.signUpDisabled },
+      // es1:access.sso: the custom OIDC provider, password logins off (values/sso.ts).
+      ...(sso.auth ? { auth: sso.auth } : {}),
       // Sign-up is off, so the first organisation and its admin are created at start (Langfuse's
       // headless initialisation); the password comes from our Secret.
       additionalEnv: [
-        { name: "LANGFUSE_INIT_ORG_ID", value: "es1" },
+        { name: "LANGFUSE_INIT_ORG_ID", value: LANGFUSE_ORG },
         { name: "LANGFUSE_INIT_ORG_NAME", value: "ES1" },
         { name: "LANGFUSE_INIT_USER_EMAIL", value: LANGFUSE_ADMIN_EMAIL },
         { name: "LANGFUSE_INIT_USER_NAME", value: "ES1 admin" },
         { name: "LANGFUSE_INIT_USER_PASSWORD", valueFrom: keyRef("admin-password") },
+        ...sso.env,
       ],
       replicas: size.replicas,
       resources: resources(size.resources),

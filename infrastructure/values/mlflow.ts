@@ -1,6 +1,7 @@
 import { JsonObject } from "../../lib/json";
 import { postgresqlEndpoint, INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
 import { image, infraPlacement, pullSecretRefs, resources, ValuesContext } from "./context";
+import { mlflowSso } from "./sso";
 
 /** PersistentVolumeClaim Pulumi makes for MLflow's artifacts (the chart has none). */
 export const MLFLOW_ARTIFACTS_CLAIM = "es1-mlflow-artifacts";
@@ -48,5 +49,7 @@ export function mlflowValues(ctx: ValuesContext): JsonObject {
       labels: { release: null, "app.kubernetes.io/part-of": "es1" },
     },
     telemetry: { enabled: false },
+    // es1:access.sso: the chart's oauth2-proxy sidecar in front of the UI (values/sso.ts).
+    ...mlflowSso(ctx),
   };
 }

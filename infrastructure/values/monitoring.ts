@@ -1,6 +1,7 @@
 import { JsonObject } from "../../lib/json";
 import { NODE_EXPORTER_NAMESPACE, SECRETS } from "../layout";
 import { fractionOf, infraPlacement, pullSecretRefs, resources, ValuesContext, volumeSize } from "./context";
+import { grafanaSso } from "./sso";
 
 /** PersistentVolumeClaim Pulumi makes for Grafana (dashboards, users, plugins). */
 export const GRAFANA_CLAIM = "es1-grafana";
@@ -47,6 +48,7 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
   const place = infraPlacement(ctx);
   const global: JsonObject = { imagePullSecrets: pullSecretRefs(ctx) };
   if (ctx.registry) global.imageRegistry = ctx.registry;
+  const { ini: ssoIni, ...ssoGrafana } = grafanaSso(ctx);
   return {
     fullnameOverride: "es1-monitoring",
     crds: { enabled: false },
@@ -94,7 +96,10 @@ export function monitoringValues(ctx: ValuesContext): JsonObject {
         analytics: { reporting_enabled: false, check_for_updates: false },
         // Behind a route, Grafana's links and redirects use its public URL.
         ...(ctx.publicUrls?.grafana ? { server: { root_url: ctx.publicUrls.grafana } } : {}),
+        // es1:access.sso: generic OAuth (values/sso.ts).
+        ...(ssoIni as JsonObject | undefined),
       },
+      ...ssoGrafana,
       persistence: { enabled: true, type: "pvc", existingClaim: GRAFANA_CLAIM },
       // One ReadWriteOnce volume.
       deploymentStrategy: { type: "Recreate" },

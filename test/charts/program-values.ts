@@ -109,6 +109,26 @@ export function matrix(): Case[] {
         access: { baseDomain: "es1.example.com", tls: { issuer: "acme", acmeEmail: "ops@example.com" } },
       },
     },
+    {
+      // es1:access.sso: Grafana's generic OAuth, Airflow's webserver_config.py, Langfuse's custom
+      // OIDC provider, MLflow's oauth2-proxy sidecar, each reading the client secret from es1-sso.
+      name: "single sign-on for the shared UIs",
+      config: {
+        cluster: { provider: "gke", project: "acme-es1", region: "europe-west1" },
+        access: {
+          baseDomain: "es1.example.com",
+          tls: { issuer: "acme", acmeEmail: "ops@example.com" },
+          sso: {
+            issuer: "https://login.example.com/realms/es1",
+            clientId: "es1",
+            clientSecret: "charts-client-secret",
+            provider: "keycloak",
+            adminGroups: ["es1-admins"],
+            viewerGroups: ["es1-viewers"],
+          },
+        },
+      },
+    },
   );
   return cases;
 }
@@ -116,8 +136,13 @@ export function matrix(): Case[] {
 /** Settings exactly as the program parses them (customers/ is read from the project). */
 function settingsOf(config: Record<string, unknown>): Settings {
   return parseSettings(
-    // es1:backup holds credentials: stored as a secret, as the program requires.
-    { keys: () => Object.keys(config), get: (k) => config[k], isSecret: (k) => k === "backup" },
+    // es1:backup and es1:access (the SSO client secret) hold credentials: stored as secrets, as
+    // the program requires.
+    {
+      keys: () => Object.keys(config),
+      get: (k) => config[k],
+      isSecret: (k) => k === "backup" || k === "access",
+    },
     { project: "es1-platform", stack: "charts", cwd: PROJECT_ROOT },
   );
 }

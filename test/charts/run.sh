@@ -191,6 +191,25 @@ check "refuses a missing license Secret" refused helm template x "$platform" -f 
 check "refuses httpRoute without a GatewayClass" refused helm template x "$platform" -f "$vals/httproute.yaml" --set httpRoute.gatewayClassName=
 check "refuses httpRoute without hosts" refused helm template x "$platform" -f "$vals/agents-off.yaml" --set httpRoute.enabled=true --set httpRoute.gatewayClassName=c
 check "refuses ingress without hosts" refused helm template x "$platform" -f "$vals/agents-off.yaml" --set ingress.enabled=true
+# sso: the manager UI gets OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET from the Secret (never a
+# value), and may reach the identity provider's addresses on 443; the other services get nothing.
+sso_env() {
+  local d=$out/sso-deployments.yaml
+  helm template es1-platform "$platform" -f "$vals/sso.yaml" --show-only templates/deployments.yaml >"$d" || return 1
+  awk '/^kind: Deployment/{ui=0} /name: es1-platform-manager-ui$/{ui=1} ui' "$d" >"$d.ui"
+  grep -q 'name: OIDC_ISSUER' "$d.ui" && grep -q 'value: "https://login.beam.example.com/realms/beam"' "$d.ui" &&
+    grep -q 'value: "beam-platform"' "$d.ui" &&
+    grep -A4 'name: OIDC_CLIENT_SECRET' "$d.ui" | grep -q 'name: beam-sso' &&
+    grep -A4 'name: OIDC_CLIENT_SECRET' "$d.ui" | grep -q 'key: client-secret' &&
+    [ "$(grep -c 'name: OIDC_' "$d")" = 3 ] &&
+    helm template es1-platform "$platform" -f "$vals/sso.yaml" --show-only templates/networkpolicies.yaml >"$d.np" &&
+    awk '/^---/{p=0} /name: es1-platform-manager-ui-sso$/{p=1} p' "$d.np" | grep 'cidr: "203.0.113.20/32"' &&
+    helm template es1-platform "$platform" -f "$vals/all-on.yaml" >"$d.plain" && ! grep 'OIDC_' "$d.plain"
+}
+check "sso: the manager UI's OIDC settings and its egress to the identity provider" render_platform platform-sso "$vals/sso.yaml"
+check "sso: OIDC_* on the manager UI only, the secret by reference" sso_env
+check "schema refuses sso without its client Secret" refused helm template x "$platform" -f "$vals/sso.yaml" --set sso.secretName=
+check "schema refuses sso with an http issuer" refused helm template x "$platform" -f "$vals/sso.yaml" --set sso.issuer=http://login.example.com
 
 echo "upstream charts with the program's values"
 # Every real chart archive users install (the mirror automation/chart-source.ts picks), rendered

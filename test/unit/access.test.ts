@@ -6,10 +6,10 @@ import { accessUrls, planAccess, platformAccess } from "../../access/plan";
 import { SHARED_CHARTS } from "../../automation/chart-source";
 import { parseSettings, Settings } from "../../config";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
+import { generateKeyPair } from "../../platform/license";
 import { langfuseValues } from "../../infrastructure/values/langfuse";
 import { monitoringValues } from "../../infrastructure/values/monitoring";
-import { refusals, settingsOf } from "./cluster-helpers";
+import { refusals, routerLicense, settingsOf } from "./cluster-helpers";
 import { contextFrom } from "./values-fixtures";
 import { ProgramRun, runProgram } from "./harness";
 
@@ -180,17 +180,7 @@ describe("es1:access settings", () => {
 
 describe("access under mocks", () => {
   const KEY = generateKeyPair("test-2026");
-  const license = (customer: string) =>
-    issueLicense(
-      draftLicense({
-        customer,
-        expiresAt: "2099-12-31",
-        issuedAt: "2019-06-01",
-        features: ["agents.router"],
-        keyId: KEY.keyId,
-      }),
-      KEY.privateKey,
-    );
+  const license = (customer: string) => routerLicense(customer, KEY);
   const kubeconfig = KUBECONFIG;
   const T = {
     release: "kubernetes:helm.sh/v3:Release",

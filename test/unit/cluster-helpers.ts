@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as os from "os";
 import { ConfigErrors, parseSettings, Settings } from "../../config";
+import { draftLicense, issueLicense } from "../../platform/license";
 import { ProgramRun, RecordedResource, runProgram } from "./harness";
 
 /** The value at a dotted path inside recorded inputs (`nodeConfig.labels`, `routes.0.cidrBlock`). */
@@ -61,4 +62,18 @@ export function assertRefused(cluster: Record<string, unknown>, re: RegExp, envi
   const messages = refusals({ environment, cluster });
   assert.strictEqual(messages.length, 1, messages.join("\n"));
   assert.match(messages[0], re);
+}
+
+/** A license for `customer` with the agent router only, signed with `key`, valid until 2099. */
+export function routerLicense(customer: string, key: { keyId: string; privateKey: string }): string {
+  return issueLicense(
+    draftLicense({
+      customer,
+      expiresAt: "2099-12-31",
+      issuedAt: "2019-06-01",
+      features: ["agents.router"],
+      keyId: key.keyId,
+    }),
+    key.privateKey,
+  );
 }
