@@ -279,7 +279,8 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
       listed.backups.map((x) => [x.component, x.name, x.phase]),
       [["redis", b.name, "pending"]],
     );
-    // What a Velero server writes once it has finished the backup.
+    // What a Velero server writes once it has finished the backup (Velero's CRDs have no status
+    // subresource: the status is written with the object).
     kubectl(
       kubeconfig,
       "patch",
@@ -287,7 +288,6 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
       b.name,
       "-n",
       VELERO_NS,
-      "--subresource=status",
       "--type=merge",
       "-p",
       JSON.stringify({ status: { phase: "Completed", completionTimestamp: "2026-12-01T10:05:00Z" } }),
@@ -448,7 +448,6 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
       name,
       "-n",
       VELERO_NS,
-      "--subresource=status",
       "--type=merge",
       "-p",
       JSON.stringify({ status: { phase: "Completed", completionTimestamp: "2026-12-01T11:05:00Z" } }),
