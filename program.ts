@@ -8,6 +8,7 @@ import { ConfigError, ConfigErrors } from "./config/errors";
 import { CustomerAccess, Infrastructure, InfrastructureEndpoints, plannedReleases } from "./infrastructure";
 import { backupStoreRequest } from "./infrastructure/backup";
 import { resolveCharts } from "./infrastructure/catalog";
+import { ResolvedChart } from "./lib/charts";
 import { CustomerOutputs, CustomerPlatform } from "./platform";
 import { CustomerDeployAccess } from "./platform/deploy-access";
 import { platformChart } from "./platform/chart-version";
@@ -68,6 +69,7 @@ function platforms(
   access: (name: string) => CustomerAccess,
   dependsOn: pulumi.Resource[],
   clusterOf: (name: string) => Cluster = () => cluster,
+  mlflowChart?: ResolvedChart,
 ): Record<string, CustomerOutputs> {
   const out: Record<string, CustomerOutputs> = {};
   for (const [name, l] of licensed) {
@@ -89,6 +91,7 @@ function platforms(
         dependsOn,
         // A customer-only stack deploys into the namespace the owning stack made for it.
         ownsNamespace: settings.infrastructureStack === undefined,
+        ...(mlflowChart ? { mlflowChart } : {}),
       },
       // A held customer's resources keep their deployed inputs: nothing of it changes.
       held ? { transformations: [holdAsDeployed] } : undefined,
@@ -229,6 +232,8 @@ function deployAccess(
       provider: cluster.provider,
       kubeconfig: cluster.kubeconfig,
       context: cluster.context,
+      // Its MLflow's artifacts stay with the namespace while another stack deploys the platform.
+      ...(a.mlflow ? { mlflowStorageClass: cluster.storageClass } : {}),
     });
     out[customerAccessOutput(c.name)] = pulumi.secret(
       pulumi
@@ -300,6 +305,8 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
       ].flatMap((r) => r ?? []),
       ...exposure.ready,
     ],
+    undefined,
+    charts.mlflow,
   );
   return {
     environment: settings.environment,

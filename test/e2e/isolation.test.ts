@@ -233,7 +233,8 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
           },
         },
       },
-      customerServices: { "es1-ollama": [11434], "es1-mlflow": [5000], "es1-langfuse-web": [3000] },
+      // Not the shared MLflow: each customer has its own, in its namespace (platform/mlflow.ts).
+      customerServices: { "es1-ollama": [11434], "es1-langfuse-web": [3000] },
       egress: [
         {
           from: [
@@ -299,6 +300,36 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
       assert.ok(
         between(INFRA, `${c}-platform`).some((x) => x.src.includes("prometheus-es1-monitoring-prometheus")),
         `Prometheus cannot scrape ${c}`,
+      );
+      // Its own MLflow: reached by its platform, reaching its database; never the shared one.
+      assert.ok(
+        between(`${c}-platform`, `${c}-platform`).some(
+          (x) => x.src.includes("-manager-api") && x.dst.includes(`/${c}-mlflow[`) && x.conn === "TCP 5000",
+        ),
+        `${c}'s platform cannot reach its own MLflow`,
+      );
+      assert.ok(
+        between(`${c}-platform`, INFRA).some(
+          (x) =>
+            x.src.includes(`/${c}-mlflow[`) && x.dst.includes("es1-postgresql-1") && x.conn === "TCP 5432",
+        ),
+        `${c}'s MLflow cannot reach its database`,
+      );
+      assert.deepStrictEqual(
+        between(`${c}-platform`, INFRA).filter((x) => x.dst.includes("/es1-mlflow[")),
+        [],
+        `${c} reaches the shared MLflow`,
+      );
+      // No customer here has Langfuse keys (es1:langfuseKeys): Langfuse admits none of them.
+      assert.deepStrictEqual(
+        between(`${c}-platform`, INFRA).filter((x) => x.dst.includes("/es1-langfuse-web[")),
+        [],
+        `${c} reaches Langfuse without a project of its own`,
+      );
+      // Inside its namespace, its MLflow reaches nothing but DNS (outside): no platform pod.
+      assert.deepStrictEqual(
+        between(`${c}-platform`, `${c}-platform`).filter((x) => x.src.includes(`/${c}-mlflow[`)),
+        [],
       );
     }
     assert.ok(

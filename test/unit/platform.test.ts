@@ -86,6 +86,19 @@ describe("customers in stack config", () => {
       );
   });
 
+  it("refuses a customer named after another's MLflow database (<name>-mlflow beside <name>)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-customers-"));
+    fs.mkdirSync(path.join(dir, "customers"));
+    for (const c of ["acme", "acme-mlflow"])
+      fs.writeFileSync(path.join(dir, "customers", `${c}.yaml`), `displayName: ${c}\n`);
+    const p = problems({ customers: ["acme", "acme-mlflow"] }, undefined, dir);
+    assert.deepStrictEqual(p.length, 1, p.join("\n"));
+    assert.match(
+      p[0],
+      /'es1:customers\.acme-mlflow': 'acme-mlflow' would take the database of the MLflow of customer 'acme'/,
+    );
+  });
+
   it("checks customer files: colours, domains, license mode, assets, unknown keys", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-customers-"));
     fs.mkdirSync(path.join(dir, "customers"));
@@ -335,6 +348,121 @@ describe("customer platforms under mocks", () => {
     );
     const acl = (valuesOf(run, "es1-redis").auth as { aclUsers: Record<string, unknown> }).aclUsers;
     assert.strictEqual(acl.polygraf, undefined);
+  });
+
+  it("gives each customer an MLflow of its own: its database, volume and policy, its URL in the platform", async () => {
+    const run = await run3({
+      beam: {},
+      polygraf: { enabled: false },
+      rimbal: { enabled: false, purgeData: true },
+    });
+    const rel = run.one(T.release, "beam-mlflow");
+    assert.deepStrictEqual(
+      [rel.inputs.name, rel.inputs.namespace, rel.inputs.chart],
+      ["beam-mlflow", "beam-platform", "mlflow"],
+    );
+    const v = rel.inputs.values as Record<string, Record<string, Record<string, unknown>>>;
+    assert.deepStrictEqual(v.backendStore.existingDatabaseSecret, {
+      name: "beam-mlflow-database",
+      usernameKey: "username",
+      passwordKey: "password",
+    });
+    assert.strictEqual(v.backendStore.postgres.database, "beam_mlflow");
+    assert.ok(
+      !allStrings(rel.inputs.values).some((x) => x.includes("generated-")),
+      "no password in its values",
+    );
+    const secret = run.one(T.secret, "beam-mlflow-database");
+    assert.strictEqual((secret.inputs.metadata as { namespace: string }).namespace, "beam-platform");
+    assert.match(
+      (secret.inputs.stringData as { password: string }).password,
+      /^generated-customer-beam-mlflow-password-/,
+    );
+    assert.ok(secret.secretInputs.includes("stringData"), "the password is a secret");
+    const claim = run.one("kubernetes:core/v1:PersistentVolumeClaim", "beam-mlflow-artifacts");
+    assert.strictEqual((claim.inputs.metadata as { namespace: string }).namespace, "beam-platform");
+    // Its platform talks to it, not to the shared MLflow.
+    const infra = valuesOf(run, "beam-platform").infrastructure as Record<string, string>;
+    assert.strictEqual(infra.mlflowUrl, "http://beam-mlflow.beam-platform.svc:80");
+    const pol = run.one(T.netpol, "beam-mlflow-network").inputs.spec as {
+      ingress: { from: Record<string, unknown>[] }[];
+      egress: { to: Record<string, unknown>[] }[];
+    };
+    assert.deepStrictEqual(pol.ingress[0].from, [{ podSelector: {} }], "its own namespace's pods");
+    assert.ok(
+      pol.ingress
+        .slice(1)
+        .every((r) => JSON.stringify(r.from).includes('"app.kubernetes.io/name":"prometheus"')),
+    );
+    assert.ok(JSON.stringify(pol.egress).includes("cnpg.io/cluster"), "it reaches PostgreSQL");
+    // The database of each customer's MLflow is its own role's, kept while the customer is in the
+    // stack (polygraf, switched off: its volume too), dropped when its data is purged (rimbal).
+    const pg = valuesOf(run, "es1-postgresql");
+    const dbs = pg.databases as unknown as { name: string; owner: string; ensure: string }[];
+    assert.deepStrictEqual(
+      dbs.filter((d) => d.name.endsWith("_mlflow")).map((d) => [d.name, d.owner, d.ensure]),
+      [
+        ["beam_mlflow", "beam_mlflow", "present"],
+        ["polygraf_mlflow", "polygraf_mlflow", "present"],
+        ["rimbal_mlflow", "rimbal_mlflow", "absent"],
+      ],
+    );
+    assert.ok(JSON.stringify(pg.cluster).includes("host beam_mlflow all all reject"));
+    assert.ok(
+      !run.byType(T.release).some((r) => r.name === "polygraf-mlflow"),
+      "no MLflow while its platform is off",
+    );
+    assert.ok(
+      run.resources.some((r) => r.name === "polygraf-mlflow-artifacts"),
+      "its volume stays",
+    );
+    assert.ok(!run.resources.some((r) => r.name.startsWith("rimbal-mlflow")));
+  });
+
+  it("sends a customer's traces to Langfuse only with its own project's keys, read from a Secret", async () => {
+    const PK = "pk-lf-beam-0123456789";
+    const SK = "sk-lf-beam-9876543210";
+    const run = await runProgram(
+      {
+        ...base,
+        "es1:customers": JSON.stringify(["beam", "polygraf"]),
+        "es1:licenses": JSON.stringify({ beam: licenses.beam, polygraf: licenses.polygraf }),
+        "es1:langfuseKeys": JSON.stringify({ beam: { publicKey: PK, secretKey: SK } }),
+      },
+      { secretKeys: ["es1:licenses", "es1:langfuseKeys"] },
+    );
+    const secret = run.one(T.secret, "beam-langfuse");
+    assert.deepStrictEqual(
+      [(secret.inputs.metadata as { name: string; namespace: string }).name, secret.inputs.stringData],
+      ["es1-langfuse-project", { publicKey: PK, secretKey: SK }],
+    );
+    assert.ok(secret.secretInputs.includes("stringData"), "the keys are secrets");
+    const beam = valuesOf(run, "beam-platform");
+    assert.deepStrictEqual(beam.langfuse, { secretName: "es1-langfuse-project" });
+    assert.strictEqual(
+      beam.infrastructure.langfuseUrl,
+      "http://es1-langfuse-web.es1-infrastructure.svc:3000",
+    );
+    // Polygraf has no project: no Secret, no host.
+    assert.ok(!run.resources.some((r) => r.name === "polygraf-langfuse"));
+    const polygraf = valuesOf(run, "polygraf-platform");
+    assert.deepStrictEqual(
+      [polygraf.infrastructure.langfuseUrl, polygraf.langfuse],
+      ["", { secretName: "" }],
+    );
+    // The keys appear in no values and no output.
+    for (const r of run.byType(T.release))
+      assert.ok(!allStrings(r.inputs.values).some((x) => x.includes(PK) || x.includes(SK)), r.name);
+    assert.ok(!allStrings(run.outputs).some((x) => x.includes(SK) || x.includes(PK)));
+    // Langfuse admits only the pods the chart labels as its clients (those with keys).
+    const web = run.one(T.netpol, "es1-langfuse-web").inputs.spec as { ingress: { from: unknown[] }[] };
+    const platformRule = web.ingress
+      .flatMap((r) => r.from)
+      .find((f) => JSON.stringify(f).includes("es1-role"));
+    assert.deepStrictEqual(platformRule, {
+      namespaceSelector: { matchLabels: { "es1-role": "platform" } },
+      podSelector: { matchLabels: { "es1-langfuse-client": "true" } },
+    });
   });
 
   it("registers nothing when a customer's license is refused", async () => {
