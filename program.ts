@@ -31,6 +31,8 @@ export interface CustomerStackAccess {
   cluster: PlatformCluster;
   database: Omit<CustomerAccess["database"], "password"> & { password: string };
   redis: Omit<CustomerAccess["redis"], "password"> & { password: string };
+  /** The database of its own MLflow, with the MLflow component on. */
+  mlflow?: Omit<CustomerAccess["database"], "password"> & { password: string };
 }
 
 /** The output that carries one customer's access: a whole top-level output per customer. */
@@ -193,12 +195,18 @@ async function customerOnly(
     licensed,
     first,
     endpoints,
-    (name) => ({
-      database: { ...access(name).database, password: pulumi.secret(access(name).database.password) },
-      redis: { ...access(name).redis, password: pulumi.secret(access(name).redis.password) },
-    }),
+    (name) => {
+      const a = access(name);
+      return {
+        database: { ...a.database, password: pulumi.secret(a.database.password) },
+        redis: { ...a.redis, password: pulumi.secret(a.redis.password) },
+        ...(a.mlflow ? { mlflow: { ...a.mlflow, password: pulumi.secret(a.mlflow.password) } } : {}),
+      };
+    },
     [],
     (name) => clusters.get(name) as Cluster,
+    // Each customer's own MLflow, from the chart the owning stack found.
+    endpoints.charts?.mlflow,
   );
   return {
     environment: settings.environment,
@@ -237,8 +245,14 @@ function deployAccess(
     });
     out[customerAccessOutput(c.name)] = pulumi.secret(
       pulumi
-        .all([platformClusterOutput(cluster), identity.kubeconfig, a.database.password, a.redis.password])
-        .apply(([pc, kubeconfig, dbPassword, redisPassword]): CustomerStackAccess => {
+        .all([
+          platformClusterOutput(cluster),
+          identity.kubeconfig,
+          a.database.password,
+          a.redis.password,
+          a.mlflow?.password ?? "",
+        ])
+        .apply(([pc, kubeconfig, dbPassword, redisPassword, mlflowPassword]): CustomerStackAccess => {
           // The admin kubeconfig's context names nothing in the customer's one.
           const contract: PlatformCluster = { ...pc, kubeconfig };
           delete contract.context;
@@ -247,6 +261,7 @@ function deployAccess(
             cluster: contract,
             database: { ...a.database, password: dbPassword },
             redis: { ...a.redis, password: redisPassword },
+            ...(a.mlflow ? { mlflow: { ...a.mlflow, password: mlflowPassword } } : {}),
           };
         }),
     );

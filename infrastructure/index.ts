@@ -68,6 +68,11 @@ export interface InfrastructureEndpoints {
     /** `admin-user`, `admin-password` of Grafana. */
     grafanaAdmin?: string;
   };
+  /**
+   * Where this stack found the charts customer platforms also install (the mlflow chart of each
+   * customer's own MLflow), so a customer-only stack, which has no es1:airgap, uses the same.
+   */
+  charts?: { mlflow?: ResolvedChart };
 }
 
 /** A PostgreSQL database and the role that owns it (the password a secret). */
@@ -725,7 +730,10 @@ export class Infrastructure extends pulumi.ComponentResource {
     }
 
     this.networkPolicies(namespace, cluster, settings, this.nodeExporterNamespace);
-    this.endpoints = infrastructureEndpoints(settings);
+    this.endpoints = {
+      ...infrastructureEndpoints(settings),
+      ...(charts.mlflow ? { charts: { mlflow: charts.mlflow } } : {}),
+    };
     this.registerOutputs({ endpoints: this.endpoints });
   }
 }
