@@ -6,6 +6,7 @@ import { ConfigErrors, parseSettings, SettingsSource } from "../../config";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
 import { checkLicenses } from "../../platform/license/deploy-gate";
 import { PROJECT_ROOT } from "../../lib/paths";
+import { PLATFORM_SIZING } from "../../platform/sizing";
 import { allStrings, ProgramFailed, runProgram } from "./harness";
 
 // Test keys: a test stack (es1:licenseTestKeys) trusts them beside the shipped ES1 keys.
@@ -482,5 +483,34 @@ describe("customer platforms under mocks", () => {
         return true;
       },
     );
+  });
+});
+
+describe("customer namespace quota", () => {
+  /** A CPU or memory quantity in cores or bytes. */
+  const qty = (q: string): number => {
+    const m = /^([0-9.]+)(m|Mi|Gi)?$/.exec(q);
+    assert.ok(m, q);
+    const scale: Record<string, number> = { m: 1e-3, Mi: 2 ** 20, Gi: 2 ** 30 };
+    return Number(m[1]) * (m[2] ? scale[m[2]] : 1);
+  };
+
+  it("holds every service at its most replicas, each with the license sidecar, and the customer's own MLflow", () => {
+    // The chart's license-watch sidecar (platform/chart/values.yaml license.resources).
+    const sidecar = { cpu: "10m", memory: "32Mi", limit: "64Mi" };
+    for (const [profile, size] of Object.entries(PLATFORM_SIZING)) {
+      // Four scaled services up to maxReplicas, CrewAI and AutoGen at replicas.
+      const pods = 4 * (size.maxReplicas ?? size.replicas) + 2 * size.replicas;
+      const r = size.resources as { requests: { cpu: string; memory: string }; limits: { memory: string } };
+      const m = size.mlflow.resources;
+      const need = {
+        "requests.cpu": pods * (qty(r.requests.cpu) + qty(sidecar.cpu)) + qty(m.requests.cpu),
+        "requests.memory": pods * (qty(r.requests.memory) + qty(sidecar.memory)) + qty(m.requests.memory),
+        "limits.memory": pods * (qty(r.limits.memory) + qty(sidecar.limit)) + qty(m.limits.memory),
+        pods: pods + 1,
+      };
+      for (const [k, v] of Object.entries(need))
+        assert.ok(qty(size.quota[k]) >= v, `${profile}: ${k} ${size.quota[k]} < ${v}`);
+    }
   });
 });
