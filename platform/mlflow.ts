@@ -65,6 +65,7 @@ export function customerMlflowValues(args: {
     monitoring: args.monitoring,
     namespace: `${args.customer.name}-platform`,
     portName: PORT_NAME,
+    restricted: true,
   });
 }
 

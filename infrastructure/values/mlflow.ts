@@ -26,6 +26,11 @@ export interface MlflowServer {
   namespace: string;
   /** Name of the container port (the chart's default `mlflow`). */
   portName?: string;
+  /**
+   * Runs under the `restricted` Pod Security level (customer namespaces): the chart's pod security
+   * context (fsGroup, kept: Helm merges maps) gains the RuntimeDefault seccomp profile it lacks.
+   */
+  restricted?: boolean;
 }
 
 /** Values of the mlflow chart (community-charts) for one server: tracking data in PostgreSQL, artifacts on a volume. */
@@ -57,6 +62,7 @@ export function mlflowServerValues(s: MlflowServer): JsonObject {
     extraVolumes: [{ name: "artifacts", persistentVolumeClaim: { claimName: s.artifactsClaim } }],
     extraVolumeMounts: [{ name: "artifacts", mountPath: ARTIFACTS_MOUNT }],
     resources: s.resources,
+    ...(s.restricted ? { podSecurityContext: { seccompProfile: { type: "RuntimeDefault" } } } : {}),
     ...s.placement,
     serviceMonitor: {
       enabled: s.monitoring,

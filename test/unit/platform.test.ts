@@ -369,6 +369,8 @@ describe("customer platforms under mocks", () => {
       passwordKey: "password",
     });
     assert.strictEqual(v.backendStore.postgres.database, "beam_mlflow");
+    // Its namespace enforces the restricted Pod Security level, which asks for a seccomp profile.
+    assert.deepStrictEqual(v.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" } });
     assert.ok(
       !allStrings(rel.inputs.values).some((x) => x.includes("generated-")),
       "no password in its values",
