@@ -77,10 +77,10 @@ export class CustomerPlatform extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: cluster.provider };
     const labels = { "es1-role": "platform", "es1-customer": c.name, "app.kubernetes.io/part-of": "es1" };
 
-    // A customer-only stack finds the namespace made by the owning stack (CustomerDeployAccess).
     // Its own MLflow, with the component on and its database made (platform/mlflow.ts).
     const mlflow =
       args.mlflowChart && access.mlflow ? { chart: args.mlflowChart, database: access.mlflow } : undefined;
+    // A customer-only stack finds the namespace made by the owning stack (CustomerDeployAccess).
     const ns = args.ownsNamespace
       ? [
           customerNamespace(c, {
