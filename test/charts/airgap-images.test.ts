@@ -23,7 +23,8 @@ import { runProgram } from "../unit/harness";
 
 const SHARED = path.resolve(PROJECT_ROOT, "..", "shared", "upstream-charts");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const KEY = generateKeyPair("es1-2026");
+// A test key: the shipped key ids are not for operator keys.
+const KEY = generateKeyPair("test-2026");
 const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "es1-airgap-")), "kubeconfig");
 fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
 
@@ -46,6 +47,8 @@ async function releasesFor(extra: Record<string, string>): Promise<RenderedRelea
     {
       "es1:cluster": JSON.stringify({ provider: "existing", kubeconfig }),
       "es1:airgap": JSON.stringify({ charts: SHARED, ...JSON.parse(extra["es1:airgap"] ?? "{}") }),
+      // A test stack: it trusts this test key beside the shipped ones (issue 14 item 4).
+      "es1:licenseTestKeys": "true",
       "es1:licensePublicKeys": JSON.stringify({ [KEY.keyId]: KEY.publicKey }),
       "es1:customers": JSON.stringify({ beam: {} }),
       "es1:licenses": JSON.stringify({ beam: license("beam") }),
