@@ -17,6 +17,7 @@ import { CustomerAccess, Infrastructure, InfrastructureEndpoints, plannedRelease
 import { backupStoreRequest } from "./infrastructure/backup";
 import { resolveCharts } from "./infrastructure/catalog";
 import { ssoRedirectUris } from "./infrastructure/values/sso";
+import { ResolvedChart } from "./lib/charts";
 import { CustomerOutputs, CustomerPlatform } from "./platform";
 import { CustomerDeployAccess } from "./platform/deploy-access";
 import { platformChart } from "./platform/chart-version";
@@ -39,6 +40,8 @@ export interface CustomerStackAccess {
   cluster: PlatformCluster;
   database: Omit<CustomerAccess["database"], "password"> & { password: string };
   redis: Omit<CustomerAccess["redis"], "password"> & { password: string };
+  /** The database of its own MLflow, with the MLflow component on. */
+  mlflow?: Omit<CustomerAccess["database"], "password"> & { password: string };
 }
 
 /** The output that carries one customer's access: a whole top-level output per customer. */
@@ -96,6 +99,7 @@ function platforms(
   access: (name: string) => CustomerAccess,
   dependsOn: pulumi.Resource[],
   clusterOf: (name: string) => Cluster = () => cluster,
+  mlflowChart?: ResolvedChart,
 ): Record<string, CustomerOutputs> {
   const out: Record<string, CustomerOutputs> = {};
   for (const [name, l] of licensed) {
@@ -117,6 +121,7 @@ function platforms(
         dependsOn,
         // A customer-only stack deploys into the namespace the owning stack made for it.
         ownsNamespace: settings.infrastructureStack === undefined,
+        ...(mlflowChart ? { mlflowChart } : {}),
       },
       // A held customer's resources keep their deployed inputs: nothing of it changes.
       held ? { transformations: [holdAsDeployed] } : undefined,
@@ -218,12 +223,18 @@ async function customerOnly(
     licensed,
     first,
     endpoints,
-    (name) => ({
-      database: { ...access(name).database, password: pulumi.secret(access(name).database.password) },
-      redis: { ...access(name).redis, password: pulumi.secret(access(name).redis.password) },
-    }),
+    (name) => {
+      const a = access(name);
+      return {
+        database: { ...a.database, password: pulumi.secret(a.database.password) },
+        redis: { ...a.redis, password: pulumi.secret(a.redis.password) },
+        ...(a.mlflow ? { mlflow: { ...a.mlflow, password: pulumi.secret(a.mlflow.password) } } : {}),
+      };
+    },
     [],
     (name) => clusters.get(name) as Cluster,
+    // Each customer's own MLflow, from the chart the owning stack found.
+    endpoints.charts?.mlflow,
   );
   return {
     environment: settings.environment,
@@ -257,11 +268,19 @@ function deployAccess(
       provider: cluster.provider,
       kubeconfig: cluster.kubeconfig,
       context: cluster.context,
+      // Its MLflow's artifacts stay with the namespace while another stack deploys the platform.
+      ...(a.mlflow ? { mlflowStorageClass: cluster.storageClass } : {}),
     });
     out[customerAccessOutput(c.name)] = pulumi.secret(
       pulumi
-        .all([platformClusterOutput(cluster), identity.kubeconfig, a.database.password, a.redis.password])
-        .apply(([pc, kubeconfig, dbPassword, redisPassword]): CustomerStackAccess => {
+        .all([
+          platformClusterOutput(cluster),
+          identity.kubeconfig,
+          a.database.password,
+          a.redis.password,
+          a.mlflow?.password ?? "",
+        ])
+        .apply(([pc, kubeconfig, dbPassword, redisPassword, mlflowPassword]): CustomerStackAccess => {
           // The admin kubeconfig's context names nothing in the customer's one.
           const contract: PlatformCluster = { ...pc, kubeconfig };
           delete contract.context;
@@ -270,6 +289,7 @@ function deployAccess(
             cluster: contract,
             database: { ...a.database, password: dbPassword },
             redis: { ...a.redis, password: redisPassword },
+            ...(a.mlflow ? { mlflow: { ...a.mlflow, password: mlflowPassword } } : {}),
           };
         }),
     );
@@ -328,6 +348,8 @@ export async function es1(record?: DeployedRecord): Promise<StackOutputs> {
       ].flatMap((r) => r ?? []),
       ...exposure.ready,
     ],
+    undefined,
+    charts.mlflow,
   );
   return {
     environment: settings.environment,

@@ -284,6 +284,9 @@ export function preflightNeeds(settings: Settings): PreflightNeeds {
     const agents = (["router", "crewai", "autogen"] as const).filter((a) => c.agents[a]).length;
     const pods = (3 + agents) * size.replicas;
     tally("platform").place(`customer ${c.name}`, pods, add(service, LICENSE_SIDECAR));
+    // Its own MLflow (platform/mlflow.ts), with the component on.
+    if (settings.components.mlflow.enabled)
+      tally("platform").place(`customer ${c.name} MLflow`, 1, requests(size.mlflow.resources.requests));
   }
 
   const operators: OperatorNeed[] = [];

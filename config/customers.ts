@@ -4,6 +4,7 @@ import * as yaml from "js-yaml";
 import { show } from "./errors";
 import { isCidr } from "./network";
 import { CustomerSso, parseCustomerSso, Secrecy } from "./sso";
+import { LangfuseKeys, parseLangfuseKeys } from "./langfuse-keys";
 import { isPlainObject, joinPath, noValue, PlainObject, Reader, withoutNulls } from "./reader";
 import { shippedPublicKeys } from "../platform/license/trusted-keys";
 import { Environment, SIZING_PROFILES, SizingProfile } from "./settings";
@@ -83,6 +84,8 @@ export interface CustomerSettings {
   purgeData: boolean;
   /** The platform UI signs users in with this OpenID Connect client (customer file `sso`). */
   sso?: CustomerSso;
+  /** Its Langfuse project's keys (`es1:langfuseKeys.<name>`); without them it sends no traces. */
+  langfuse?: LangfuseKeys;
 }
 
 const FILE_KEYS = [
@@ -367,6 +370,23 @@ export function parseCustomers(
     }
     const c = parseCustomer(r, name, override, projectDir, licenses, ssoSecrets, secrecy);
     if (c) customers.push(c);
+  }
+  const langfuseKeys = parseLangfuseKeys(
+    r,
+    entries.map(([n]) => n),
+    isSecret,
+    isPlainEntry,
+  );
+  for (const c of customers) if (langfuseKeys[c.name]) c.langfuse = langfuseKeys[c.name];
+  // `<name>-mlflow` would take the PostgreSQL role and database of `<name>`'s own MLflow
+  // (infrastructure/layout.ts, customerMlflowDatabase).
+  for (const c of customers) {
+    const other = c.name.replace(/-mlflow$/, "");
+    if (other !== c.name && customers.some((x) => x.name === other))
+      r.fail(
+        `customers.${c.name}`,
+        `'${c.name}' would take the database of the MLflow of customer '${other}' (${other.replace(/-/g, "_")}_mlflow); choose another name`,
+      );
   }
   const policy = r.oneOf("licensePolicy", r.raw("licensePolicy"), LICENSE_POLICIES, "hold");
   return { customers, licensing: { testKeys, warnWithinDays, policy } };

@@ -77,6 +77,7 @@ export const TOP_LEVEL_KEYS = [
   "licenseTestKeys",
   "licenseWarningDays",
   "licensePolicy",
+  "langfuseKeys",
   "infrastructureStack",
   "platformTimeoutSeconds",
   "alerting",
@@ -227,6 +228,12 @@ export function parseSettings(src: SettingsSource, id: StackIdentity): Settings 
         );
     }
   }
+  if (!infrastructureStack && !components.langfuse.enabled)
+    for (const c of customers.filter((x) => x.langfuse))
+      r.fail(
+        `langfuseKeys.${c.name}`,
+        "Langfuse is off in this stack (es1:components.langfuse.enabled false): remove the keys or switch it on",
+      );
   if (components.ollama.gpu === true && cluster.provider !== "existing" && !cluster.nodePools.aiml) {
     r.fail(
       "components.ollama.gpu",

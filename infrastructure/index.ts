@@ -12,6 +12,7 @@ import { CATALOG, PROVIDER_HELM_VERSION, ReleaseKey, releaseName, RELEASES, vers
 import {
   customerDatabase,
   customerKeyPrefix,
+  customerMlflowDatabase,
   endpoint,
   INFRASTRUCTURE_NAMESPACE,
   NODE_EXPORTER_NAMESPACE,
@@ -69,12 +70,28 @@ export interface InfrastructureEndpoints {
     /** `admin-user`, `admin-password` of Grafana. */
     grafanaAdmin?: string;
   };
+  /**
+   * Where this stack found the charts customer platforms also install (the mlflow chart of each
+   * customer's own MLflow), so a customer-only stack, which has no es1:airgap, uses the same.
+   */
+  charts?: { mlflow?: ResolvedChart };
+}
+
+/** A PostgreSQL database and the role that owns it (the password a secret). */
+export interface DatabaseAccess {
+  host: string;
+  port: number;
+  name: string;
+  username: string;
+  password: pulumi.Output<string>;
 }
 
 /** What a customer platform needs to reach its own data in the shared stores. */
 export interface CustomerAccess {
-  database: { host: string; port: number; name: string; username: string; password: pulumi.Output<string> };
+  database: DatabaseAccess;
   redis: { host: string; port: number; username: string; password: pulumi.Output<string>; keyPrefix: string };
+  /** The database of the customer's own MLflow, with the MLflow component on (platform/mlflow.ts). */
+  mlflow?: DatabaseAccess;
 }
 
 export interface InfrastructureArgs {
@@ -467,7 +484,13 @@ export class Infrastructure extends pulumi.ComponentResource {
       customerCreds[c.name] = {
         databasePassword: credential(`customer-${c.name}-database-password`, undefined, { parent: this }),
         redisPassword: credential(`customer-${c.name}-redis-password`, undefined, { parent: this }),
+        ...(on("mlflow")
+          ? {
+              mlflowPassword: credential(`customer-${c.name}-mlflow-password`, undefined, { parent: this }),
+            }
+          : {}),
       };
+      const mlflowPassword = customerCreds[c.name].mlflowPassword;
       const pg = postgresqlEndpoint(ctx.postgresqlCluster);
       const redis = endpoint("redis");
       this.customerAccess[c.name] = {
@@ -485,6 +508,17 @@ export class Infrastructure extends pulumi.ComponentResource {
           password: customerCreds[c.name].redisPassword,
           keyPrefix: customerKeyPrefix(c.name),
         },
+        ...(mlflowPassword
+          ? {
+              mlflow: {
+                host: pg.host,
+                port: pg.port,
+                name: customerMlflowDatabase(c.name),
+                username: customerMlflowDatabase(c.name),
+                password: mlflowPassword,
+              },
+            }
+          : {}),
       };
     }
 
@@ -736,7 +770,10 @@ export class Infrastructure extends pulumi.ComponentResource {
     }
 
     this.networkPolicies(namespace, cluster, settings, this.nodeExporterNamespace);
-    this.endpoints = infrastructureEndpoints(settings);
+    this.endpoints = {
+      ...infrastructureEndpoints(settings),
+      ...(charts.mlflow ? { charts: { mlflow: charts.mlflow } } : {}),
+    };
     this.registerOutputs({ endpoints: this.endpoints });
   }
 }

@@ -32,6 +32,8 @@ export const SECRETS = {
   postgresqlRole: (user: DatabaseUser) => `es1-postgresql-${user}`,
   /** basic-auth of a customer's role: `username`, `password`. */
   postgresqlCustomer: (customer: string) => `es1-postgresql-customer-${customer}`,
+  /** basic-auth of the role of a customer's own MLflow: `username`, `password`. */
+  postgresqlCustomerMlflow: (customer: string) => `es1-postgresql-customer-${customer}-mlflow`,
   /** One key per Valkey ACL user, named after the user (`default`, `airflow`, ..., each customer). */
   redisUsers: "es1-redis-users",
   /** Per consumer that takes its Valkey credentials separately (n8n, Langfuse): `username`, `password`. */
@@ -89,6 +91,15 @@ export type ServiceName = keyof typeof SERVICES;
 /** A customer's PostgreSQL role and database (identifiers without quoting: `-` becomes `_`). */
 export function customerDatabase(customer: string): string {
   return customer.replace(/-/g, "_");
+}
+
+/**
+ * The role and database of a customer's own MLflow (platform/mlflow.ts): apart from the
+ * customer's, so the MLflow server holds no credential of the customer's own data. A customer
+ * named `<other>-mlflow` beside `<other>` would take the same name: config/customers.ts refuses it.
+ */
+export function customerMlflowDatabase(customer: string): string {
+  return `${customerDatabase(customer)}_mlflow`;
 }
 
 /** The key prefix a customer's Valkey user is limited to. */

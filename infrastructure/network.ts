@@ -9,6 +9,12 @@ import { INFRASTRUCTURE_NAMESPACE, NODE_EXPORTER_NAMESPACE } from "./layout";
 /** Labels of customer platform namespaces (platform/index.ts). */
 export const PLATFORM_NAMESPACE_LABELS = { "es1-role": "platform" } as const;
 
+/**
+ * The label platform/chart puts on the pods that send traces, only when their customer has a
+ * Langfuse project of its own (es1:langfuseKeys): Langfuse admits those pods alone.
+ */
+export const LANGFUSE_CLIENT_LABELS = { "es1-langfuse-client": "true" } as const;
+
 /** Where the cluster DNS runs. */
 const DNS_NAMESPACE = { "kubernetes.io/metadata.name": "kube-system" };
 const DNS_PODS = { "k8s-app": "kube-dns" };
@@ -155,8 +161,8 @@ export interface Port {
 /** Who is at the other end of a flow, besides a group of es1-infrastructure. */
 export type Peer =
   | { group: GroupName }
-  /** Every customer platform namespace. */
-  | { platforms: true }
+  /** Every customer platform namespace; with `pods`, only those pods of them. */
+  | { platforms: true; pods?: LabelSelector }
   /** The Kubernetes API server (es1:network.apiServerCidrs). */
   | { apiServer: true }
   /** The nodes (kubelet, node-exporter on the host network): es1:network.nodeCidrs. */
@@ -249,8 +255,14 @@ function allFlows(): Flow[] {
   );
   // The shared AI services.
   add([PLATFORMS, g("langflow"), g("n8n"), g("airflow")], g("ollama"), tcp(11434), "model inference");
-  add([PLATFORMS, g("airflow")], g("mlflow"), tcp(5000), "experiment tracking and models");
-  add([PLATFORMS, g("langfuse")], g("langfuseWeb"), tcp(3000), "traces (web); the worker calls the web");
+  // The shared MLflow serves the shared applications; each customer has its own (platform/mlflow.ts).
+  add(g("airflow"), g("mlflow"), tcp(5000), "experiment tracking and models");
+  add(
+    [{ platforms: true, pods: { matchLabels: LANGFUSE_CLIENT_LABELS } }, g("langfuse")],
+    g("langfuseWeb"),
+    tcp(3000),
+    "traces (web) of customers with a Langfuse project of their own; the worker calls the web",
+  );
   // Langfuse's own stores.
   add(g("langfuse"), g("clickhouse"), tcp(8123, 9000), "traces in ClickHouse");
   add(
@@ -288,7 +300,13 @@ export interface NetworkPolicySpec {
 
 function peerSelectors(p: Peer, net: NetworkSettings): Record<string, unknown>[] {
   if ("group" in p) return [{ podSelector: GROUPS[p.group].pods }];
-  if ("platforms" in p) return [{ namespaceSelector: { matchLabels: PLATFORM_NAMESPACE_LABELS } }];
+  if ("platforms" in p)
+    return [
+      {
+        namespaceSelector: { matchLabels: PLATFORM_NAMESPACE_LABELS },
+        ...(p.pods ? { podSelector: p.pods } : {}),
+      },
+    ];
   if ("apiServer" in p) return net.apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } }));
   if ("nodes" in p)
     return [

@@ -1,13 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecretName } from "../config/credentials";
 import { ComponentName } from "../config/sizing";
-import { customerDatabase, DatabaseUser, endpoint, RedisUser, SECRETS, ServiceEndpoint } from "./layout";
+import {
+  customerDatabase,
+  customerMlflowDatabase,
+  DatabaseUser,
+  endpoint,
+  RedisUser,
+  SECRETS,
+  ServiceEndpoint,
+} from "./layout";
 import { REDIS_DATABASES } from "./values/redis";
 
-/** A customer's generated passwords for its database role and its Valkey user. */
+/** A customer's generated passwords for its database role, its Valkey user and its MLflow's role. */
 export interface CustomerCredentials {
   databasePassword: pulumi.Output<string>;
   redisPassword: pulumi.Output<string>;
+  /** With MLflow on: the role of the customer's own MLflow (platform/mlflow.ts). */
+  mlflowPassword?: pulumi.Output<string>;
 }
 
 /** Credentials by name, each a secret Output (only those of enabled components are present). */
@@ -115,6 +125,14 @@ export function secretPlans(
       data: { username: customerDatabase(name), password: c.databasePassword },
       readByPostgresql: true,
     });
+    if (c.mlflowPassword)
+      plans.push({
+        owner: "postgresql",
+        name: SECRETS.postgresqlCustomerMlflow(name),
+        type: basicAuth,
+        data: { username: customerMlflowDatabase(name), password: c.mlflowPassword },
+        readByPostgresql: true,
+      });
   }
   if (enabled("monitoring")) {
     plans.push({

@@ -8,6 +8,7 @@ import * as yaml from "js-yaml";
 import { kubeconfigText } from "../automation/kube";
 import type { CustomerSettings } from "../config/customers";
 import { customerObjects } from "./values";
+import { customerMlflowClaim } from "./mlflow";
 import { PLATFORM_SIZING } from "./sizing";
 
 /** A namespaced RBAC rule (rbac.authorization.k8s.io/v1 PolicyRule). */
@@ -42,13 +43,20 @@ export const DEPLOYER_RULES: readonly DeployerRule[] = [
 export const DEPLOYER = { account: "es1-deployer", token: "es1-deployer-token" } as const;
 
 /**
- * The customer's namespace (restricted Pod Security), quota and limits. Created by whichever of
- * CustomerPlatform and CustomerDeployAccess the owning stack has for the customer; `movedFrom` is
- * the other's type, so switching a customer's platform off or on moves them without a replacement.
+ * The customer's namespace (restricted Pod Security), quota and limits, and with MLflow on the
+ * volume of its MLflow's artifacts. Created by whichever of CustomerPlatform and
+ * CustomerDeployAccess the owning stack has for the customer; `movedFrom` is the other's type, so
+ * switching a customer's platform off or on moves them without a replacement.
  */
 export function customerNamespace(
   c: CustomerSettings,
-  opts: { parent: pulumi.Resource; provider: k8s.Provider; movedFrom: string },
+  opts: {
+    parent: pulumi.Resource;
+    provider: k8s.Provider;
+    movedFrom: string;
+    /** The StorageClass of the MLflow artifact volume; absent with MLflow off. */
+    mlflowStorageClass?: string;
+  },
 ): k8s.core.v1.Namespace {
   const names = customerObjects(c.name);
   const labels = { "es1-role": "platform", "es1-customer": c.name, "app.kubernetes.io/part-of": "es1" };
@@ -88,6 +96,7 @@ export function customerNamespace(
     },
     inNs,
   );
+  if (opts.mlflowStorageClass !== undefined) customerMlflowClaim(c, opts.mlflowStorageClass, inNs);
   return ns;
 }
 
@@ -157,6 +166,8 @@ export interface CustomerDeployAccessArgs {
   /** The owning stack's admin kubeconfig (secret) and context: only the server and CA are taken. */
   kubeconfig: pulumi.Output<string>;
   context?: string;
+  /** With MLflow on: the StorageClass of the customer's MLflow artifact volume, kept here. */
+  mlflowStorageClass?: string;
 }
 
 /**
@@ -176,6 +187,7 @@ export class CustomerDeployAccess extends pulumi.ComponentResource {
       parent: this,
       provider: args.provider,
       movedFrom: "es1:platform:CustomerPlatform",
+      mlflowStorageClass: args.mlflowStorageClass,
     });
     const k8sOpts = { parent: this, provider: args.provider, dependsOn: [ns] };
     const labels = { "es1-customer": c.name, "app.kubernetes.io/part-of": "es1" };

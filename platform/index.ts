@@ -10,7 +10,15 @@ import { LicensedCustomer } from "./license/deploy-gate";
 import { RegistryAuth } from "../config/airgap";
 import { registryPullSecret } from "../lib/pull-secret";
 import { customerNamespace } from "./deploy-access";
-import { customerObjects, PLATFORM_CHILDREN, PLATFORM_RELEASE, platformValues } from "./values";
+import { customerMlflow, customerMlflowObjects } from "./mlflow";
+import { ResolvedChart } from "../lib/charts";
+import {
+  customerObjects,
+  langfuseTracing,
+  PLATFORM_CHILDREN,
+  PLATFORM_RELEASE,
+  platformValues,
+} from "./values";
 
 export { customerObjects, PLATFORM_RELEASE, platformValues } from "./values";
 
@@ -33,6 +41,8 @@ export interface CustomerPlatformArgs {
   dependsOn: pulumi.Resource[];
   /** The stack owns the cluster and creates the namespace; false in a customer-only stack. */
   ownsNamespace: boolean;
+  /** The mlflow chart, with the MLflow component on: the customer gets an MLflow of its own. */
+  mlflowChart?: ResolvedChart;
 }
 
 /** What a stack reports about each customer: names, never secret values. */
@@ -67,9 +77,18 @@ export class CustomerPlatform extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: cluster.provider };
     const labels = { "es1-role": "platform", "es1-customer": c.name, "app.kubernetes.io/part-of": "es1" };
 
+    // Its own MLflow, with the component on and its database made (platform/mlflow.ts).
+    const mlflow =
+      args.mlflowChart && access.mlflow ? { chart: args.mlflowChart, database: access.mlflow } : undefined;
     // A customer-only stack finds the namespace made by the owning stack (CustomerDeployAccess).
     const ns = args.ownsNamespace
-      ? [customerNamespace(c, { ...k8sOpts, movedFrom: "es1:platform:CustomerDeployAccess" })]
+      ? [
+          customerNamespace(c, {
+            ...k8sOpts,
+            movedFrom: "es1:platform:CustomerDeployAccess",
+            ...(mlflow ? { mlflowStorageClass: cluster.storageClass } : {}),
+          }),
+        ]
       : [];
     const namespace = names.namespace;
     const inNs = { ...k8sOpts, dependsOn: ns };
@@ -138,6 +157,19 @@ export class CustomerPlatform extends pulumi.ComponentResource {
           ]
         : []),
     ];
+    // Its own Langfuse project's keys (es1:langfuseKeys), for the chart to read by name.
+    if (c.langfuse && langfuseTracing(c, args.endpoints))
+      secrets.push(
+        new k8s.core.v1.Secret(
+          child("langfuse"),
+          {
+            metadata: meta(names.langfuse),
+            type: "Opaque",
+            stringData: pulumi.secret({ publicKey: c.langfuse.publicKey, secretKey: c.langfuse.secretKey }),
+          },
+          inNs,
+        ),
+      );
     // The shipped ES1 keys come with the chart (its ConfigMap <release>-license-keys); a test
     // stack's own keys (es1:licenseTestKeys) are added beside them, and only there.
     const testKeys = Object.entries(args.licensing.testKeys);
@@ -168,6 +200,25 @@ export class CustomerPlatform extends pulumi.ComponentResource {
           ]
         : [];
 
+    const mlflowRelease = mlflow
+      ? [
+          customerMlflow(
+            {
+              customer: c,
+              chart: mlflow.chart,
+              database: mlflow.database,
+              provider: cluster.provider,
+              platformPool: cluster.nodePools.platform,
+              registry: args.registry,
+              imagePullSecrets: args.imagePullSecrets,
+              monitoring: args.monitoring,
+              labels,
+            },
+            { parent: this, dependsOn: [...ns, ...pull, ...args.dependsOn] },
+          ),
+        ]
+      : [];
+
     // Its appVersion is the customer's platform version, so `helm list` shows what runs.
     const chart = platformChart(c.platformVersion);
     const release = helmRelease(
@@ -188,11 +239,12 @@ export class CustomerPlatform extends pulumi.ComponentResource {
           imagePullSecrets: args.imagePullSecrets,
           monitoring: args.monitoring,
           testKeys: keys.length > 0,
+          ...(mlflow ? { mlflowUrl: customerMlflowObjects(c.name).url } : {}),
         }),
         timeoutSeconds: args.timeoutSeconds,
         provider: cluster.provider,
       },
-      { parent: this, dependsOn: [...ns, ...keys, ...secrets, ...pull, ...args.dependsOn] },
+      { parent: this, dependsOn: [...ns, ...keys, ...secrets, ...pull, ...mlflowRelease, ...args.dependsOn] },
     );
 
     this.outputs = {

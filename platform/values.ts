@@ -19,6 +19,8 @@ export function customerObjects(customer: string) {
     shippedKeys: `${PLATFORM_RELEASE}-license-keys`,
     /** Only on a test stack (es1:licenseTestKeys): its own keys, mounted beside the shipped ones. */
     testKeys: "es1-license-test-keys",
+    /** Its Langfuse project's keys (`publicKey`, `secretKey`), when es1:langfuseKeys gives them. */
+    langfuse: "es1-langfuse-project",
   } as const;
 }
 
@@ -36,7 +38,13 @@ export const PLATFORM_CHILDREN = [
   "registry-pull",
   // The manager UI's OIDC client secret (customer file `sso`), Secret <customer>-sso.
   "sso",
+  "langfuse",
   "platform",
+  // The customer's own MLflow (platform/mlflow.ts): its volume, database Secret, policy, release.
+  "mlflow-artifacts",
+  "mlflow-database",
+  "mlflow-network",
+  "mlflow",
 ] as const;
 
 /** The Helm release of the platform chart in each customer namespace. */
@@ -60,6 +68,13 @@ export interface PlatformValuesInput {
   monitoring: boolean;
   /** The stack trusts test keys (es1:licenseTestKeys): the chart mounts their ConfigMap too. */
   testKeys: boolean;
+  /** The URL of the customer's own MLflow (platform/mlflow.ts); absent without one. */
+  mlflowUrl?: string;
+}
+
+/** Whether the customer sends traces: its project's keys are given and Langfuse is there. */
+export function langfuseTracing(c: CustomerSettings, endpoints: InfrastructureEndpoints): boolean {
+  return c.langfuse !== undefined && endpoints.services.langfuse !== undefined;
 }
 
 function url(e: { host: string; port: number } | undefined): string {
@@ -96,6 +111,8 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
   // An Ingress carries one certificate for both hosts: issued, or the gateway host's Secret.
   const ingressSecret = hosts?.gatewaySecret ?? hosts?.uiSecret;
   const ingressTls = ingressEnabled && (a.clusterIssuer !== undefined || ingressSecret !== undefined);
+  // Traces only into the customer's own Langfuse project: without its keys, no LANGFUSE_HOST.
+  const tracing = langfuseTracing(c, endpoints);
   return {
     customer: { name: c.name },
     global,
@@ -114,6 +131,7 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
       testKeysConfigMap: input.testKeys ? names.testKeys : "",
     },
     database: { secretName: names.database },
+    langfuse: { secretName: tracing ? names.langfuse : "" },
     redis: { secretName: names.redis },
     // The customer file's sso: the client secret is in the Secret the installer writes, by name.
     sso: c.sso
@@ -128,8 +146,9 @@ export function platformValues(input: PlatformValuesInput): JsonObject {
     infrastructure: {
       namespace: endpoints.namespace,
       ollamaUrl: url(endpoints.services.ollama),
-      langfuseUrl: url(endpoints.services.langfuse),
-      mlflowUrl: url(endpoints.services.mlflow),
+      langfuseUrl: tracing ? url(endpoints.services.langfuse) : "",
+      // Its own MLflow: the shared one admits no platform.
+      mlflowUrl: input.mlflowUrl ?? "",
     },
     branding: {
       title: c.branding.title,

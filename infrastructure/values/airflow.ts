@@ -1,6 +1,7 @@
 import { JsonObject } from "../../lib/json";
 import { releaseName } from "../catalog";
 import { INFRASTRUCTURE_NAMESPACE, SECRETS } from "../layout";
+import { REDIS_KEY_PREFIXES } from "./redis";
 import { fractionOf, image, infraPlacement, resources, ValuesContext, volumeSize } from "./context";
 import { airflowSso } from "./sso";
 
@@ -64,7 +65,11 @@ export function airflowValues(ctx: ValuesContext): JsonObject {
     // The chart has no ServiceMonitor of its own: airflowStatsdMonitor scrapes this exporter.
     statsd: { enabled: true },
     // No usage reports to the Airflow project: installs must work without internet access.
-    config: { usage_data_collection: { enabled: "False" } },
+    config: {
+      usage_data_collection: { enabled: "False" },
+      // Celery's keys and channels on Valkey start with `airflow:`, the only keys its user may touch.
+      celery_broker_transport_options: { global_keyprefix: REDIS_KEY_PREFIXES.airflow ?? "" },
+    },
   };
 }
 

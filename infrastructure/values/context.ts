@@ -118,7 +118,7 @@ function splitHost(ref: string): { host: string; path: string } {
  * A full image repository (no tag), moved to the mirror registry when one is set: the path after
  * the public host is kept, so `quay.io/prometheus/prometheus` becomes `<registry>/prometheus/prometheus`.
  */
-export function image(ctx: ValuesContext, upstream: string): string {
+export function image(ctx: Pick<ValuesContext, "registry">, upstream: string): string {
   if (!ctx.registry) return upstream;
   return `${ctx.registry}/${splitHost(upstream).path}`;
 }
@@ -135,7 +135,7 @@ export function pullSecretNames(ctx: ValuesContext): Json[] {
 }
 
 /** Pull secrets as LocalObjectReferences (charts that copy the list into the pod spec). */
-export function pullSecretRefs(ctx: ValuesContext): Json[] {
+export function pullSecretRefs(ctx: Pick<ValuesContext, "imagePullSecrets">): Json[] {
   return ctx.imagePullSecrets.map((name) => ({ name }));
 }
 

@@ -1,7 +1,7 @@
 import { JsonObject } from "../../lib/json";
 import { endpoint, postgresqlEndpoint, SECRETS } from "../layout";
 import { image, infraPlacement, pullSecretRefs, resources, ValuesContext } from "./context";
-import { REDIS_DATABASES } from "./redis";
+import { REDIS_DATABASES, REDIS_KEY_PREFIXES } from "./redis";
 
 /**
  * n8n (community-charts) in queue mode: workflows in the shared PostgreSQL, the queue in Valkey,
@@ -12,6 +12,9 @@ export function n8nValues(ctx: ValuesContext): JsonObject {
   const pg = postgresqlEndpoint(ctx.postgresqlCluster);
   const redis = endpoint("redis");
   const res = resources(size.resources);
+  // Every key n8n writes starts with `n8n:` (queue and cache), the only keys its Valkey user may touch.
+  const prefix = (REDIS_KEY_PREFIXES.n8n ?? "").replace(/:$/, "");
+  const env: JsonObject = { QUEUE_BULL_PREFIX: prefix, N8N_REDIS_KEY_PREFIX: prefix };
   return {
     fullnameOverride: "es1-n8n",
     image: { repository: image(ctx, "docker.io/n8nio/n8n") },
@@ -37,8 +40,8 @@ export function n8nValues(ctx: ValuesContext): JsonObject {
     },
     existingEncryptionKeySecret: SECRETS.n8nEncryptionKey,
     // Multi-main needs an n8n enterprise licence: one main, the work scales with workers.
-    main: { count: 1, resources: res },
-    worker: { mode: "queue", count: size.replicas, resources: res },
+    main: { count: 1, resources: res, extraEnvVars: { ...env } },
+    worker: { mode: "queue", count: size.replicas, resources: res, extraEnvVars: { ...env } },
     ...infraPlacement(ctx),
     diagnostics: { enabled: false },
     versionNotifications: { enabled: false },

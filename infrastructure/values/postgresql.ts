@@ -1,10 +1,32 @@
 import { JsonObject } from "../../lib/json";
 import { clusterBackupPlugin } from "../backup";
-import { customerDatabase, DATABASE_USERS, DatabaseUser, SECRETS } from "../layout";
+import { customerDatabase, customerMlflowDatabase, DATABASE_USERS, DatabaseUser, SECRETS } from "../layout";
 import { image, infraPlacement, pullSecretRefs, resources, ValuesContext, volumeSize } from "./context";
+import type { CustomerData } from "./context";
 
 /** PostgreSQL major version of the operand image; a change is a major upgrade of every database. */
 export const POSTGRES_MAJOR = "16";
+
+/**
+ * Each customer's roles and databases: its own and, with MLflow on, its MLflow's (one MLflow per
+ * customer, platform/mlflow.ts). `state` as the customer's: kept while it is in the stack.
+ */
+function customerDatabases(
+  ctx: ValuesContext,
+): { name: string; secret: string; state: CustomerData["state"] }[] {
+  return ctx.customers.flatMap((c) => [
+    { name: customerDatabase(c.name), secret: SECRETS.postgresqlCustomer(c.name), state: c.state },
+    ...(ctx.components.mlflow.enabled
+      ? [
+          {
+            name: customerMlflowDatabase(c.name),
+            secret: SECRETS.postgresqlCustomerMlflow(c.name),
+            state: c.state,
+          },
+        ]
+      : []),
+  ]);
+}
 
 /** Database users whose application is switched on. */
 export function databaseUsers(ctx: ValuesContext): DatabaseUser[] {
@@ -72,15 +94,10 @@ export function postgresqlValues(ctx: ValuesContext): JsonObject {
           passwordSecret: { name: SECRETS.postgresqlRole(u) },
         })),
         // A customer's role owns its database; pg_hba below keeps other roles out of it.
-        ...ctx.customers.map((c): JsonObject =>
-          c.state === "present"
-            ? {
-                name: customerDatabase(c.name),
-                ensure: "present",
-                login: true,
-                passwordSecret: { name: SECRETS.postgresqlCustomer(c.name) },
-              }
-            : { name: customerDatabase(c.name), ensure: "absent" },
+        ...customerDatabases(ctx).map((d): JsonObject =>
+          d.state === "present"
+            ? { name: d.name, ensure: "present", login: true, passwordSecret: { name: d.secret } }
+            : { name: d.name, ensure: "absent" },
         ),
       ],
       monitoring: { enabled: ctx.monitoring, podMonitor: { enabled: ctx.monitoring } },
@@ -89,22 +106,19 @@ export function postgresqlValues(ctx: ValuesContext): JsonObject {
       // PostgreSQL lets every role connect to every database; a customer's database admits its
       // own role only (CloudNativePG's own rules for replication and local access come first).
       postgresql: {
-        pg_hba: ctx.customers
-          .filter((c) => c.state === "present")
-          .flatMap((c) => {
-            const db = customerDatabase(c.name);
-            return [`host ${db} ${db} all scram-sha-256`, `host ${db} all all reject`];
-          }),
+        pg_hba: customerDatabases(ctx)
+          .filter((d) => d.state === "present")
+          .flatMap(({ name: db }) => [`host ${db} ${db} all scram-sha-256`, `host ${db} all all reject`]),
       },
     },
     databases: [
       ...users.map((u) => ({ name: u, owner: u, ensure: "present", databaseReclaimPolicy: "retain" })),
-      ...ctx.customers.map((c) => ({
-        name: customerDatabase(c.name),
-        owner: customerDatabase(c.name),
-        ensure: c.state,
+      ...customerDatabases(ctx).map((d) => ({
+        name: d.name,
+        owner: d.name,
+        ensure: d.state,
         // Kept when the customer leaves the stack; dropped only when its data is purged.
-        databaseReclaimPolicy: c.state === "present" ? "retain" : "delete",
+        databaseReclaimPolicy: d.state === "present" ? "retain" : "delete",
       })),
     ],
   };

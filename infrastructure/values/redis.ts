@@ -5,8 +5,30 @@ import { imageParts, infraPlacement, pullSecretNames, resources, ValuesContext, 
 /** Each consumer's logical database, so their keys never meet. */
 export const REDIS_DATABASES: Record<RedisUser, number> = { airflow: 0, n8n: 1, langfuse: 2 };
 
-/** What an application user may do: everything on data, nothing on the server itself. */
-export const APP_ACL = "~* &* +@all -@admin -flushall -flushdb";
+/**
+ * The key prefix each shared application is set to use (its values builder passes it on), or
+ * undefined where the application has none it applies to every key (docs/customers.md, Isolation).
+ * n8n: QUEUE_BULL_PREFIX for its Bull queue, N8N_REDIS_KEY_PREFIX for its cache and locks.
+ * Airflow: kombu's `global_keyprefix` broker transport option, which prefixes every key and
+ * channel Celery's Redis transport uses (queues, `_kombu.binding.*`, `unacked*`).
+ * Langfuse: none documented for the version the chart pins.
+ */
+export const REDIS_KEY_PREFIXES: Record<RedisUser, string | undefined> = {
+  airflow: "airflow:",
+  n8n: "n8n:",
+  langfuse: undefined,
+};
+
+/**
+ * What an application user may do: everything on its own keys (every key where it has no
+ * prefix), nothing on the server itself. Channels stay open (`&*`): kombu and Bull subscribe to
+ * channel patterns, which Valkey compares literally with the user's channel rules, so a prefix
+ * rule would refuse them.
+ */
+export function appAcl(user: RedisUser): string {
+  const prefix = REDIS_KEY_PREFIXES[user];
+  return `~${prefix === undefined ? "" : prefix}* &* +@all -@admin -flushall -flushdb`;
+}
 
 export function redisUsers(ctx: ValuesContext): RedisUser[] {
   return REDIS_USERS.filter((u) => ctx.components[u].enabled);
@@ -19,7 +41,7 @@ export function redisUsers(ctx: ValuesContext): RedisUser[] {
 export function redisValues(ctx: ValuesContext): JsonObject {
   const { size } = ctx.components.redis;
   const aclUsers: JsonObject = { default: { permissions: "~* &* +@all" } };
-  for (const u of redisUsers(ctx)) aclUsers[u] = { permissions: APP_ACL };
+  for (const u of redisUsers(ctx)) aclUsers[u] = { permissions: appAcl(u) };
   // Each customer reads and writes only its own keys and channels, and no server commands.
   for (const c of ctx.customers.filter((x) => x.state === "present")) {
     const prefix = customerKeyPrefix(c.name);

@@ -22,6 +22,7 @@ import { ReleaseKey, releaseName, resolveCharts } from "../../infrastructure/cat
 import { VALUES } from "../../infrastructure/values";
 import { airflowStatsdMonitor } from "../../infrastructure/values/airflow";
 import { PROJECT_ROOT } from "../../lib/paths";
+import { customerMlflowObjects, customerMlflowValues } from "../../platform/mlflow";
 
 /** One stack config: the `es1:*` keys as a user writes them (without the namespace). */
 interface Case {
@@ -185,6 +186,8 @@ function apiVersions(s: Settings): string[] {
 interface Render {
   file: string;
   key: ReleaseKey;
+  /** The Helm release name, when not the catalog's (a customer's own MLflow). */
+  name?: string;
   chart: string;
   apis: string[];
   cases: string[];
@@ -200,17 +203,48 @@ function write(mirror: string, out: string): void {
     const charts = resolveCharts(planned, settings.airgap.charts);
     const ctx = valuesContext(settings, clusterOf(settings));
     const apis = apiVersions(settings);
-    for (const key of planned) {
+    // Each enabled customer's own MLflow (platform/mlflow.ts), from the mlflow chart.
+    const customerMlflows = planned.includes("mlflow")
+      ? settings.customers
+          .filter((x) => x.enabled)
+          .map((x) => ({
+            key: "mlflow" as const,
+            name: customerMlflowObjects(x.name).release,
+            values: customerMlflowValues({
+              customer: x,
+              database: {
+                host: "es1-postgresql-rw.es1-infrastructure.svc",
+                port: 5432,
+                name: `${x.name}_mlflow`,
+              },
+              platformPool: ctx.pools.platform,
+              registry: settings.airgap.registry,
+              imagePullSecrets: settings.airgap.imagePullSecrets,
+              monitoring: ctx.monitoring,
+            }),
+          }))
+      : [];
+    for (const { key, name, values: v } of [
+      ...planned.map((key) => ({ key, name: undefined, values: VALUES[key](ctx) })),
+      ...customerMlflows,
+    ]) {
       const chart = charts[key];
       if (chart?.kind !== "mirrored") throw new Error(`${key}: not resolved from the mirror ${mirror}`);
-      const values = JSON.stringify(VALUES[key](ctx), null, 2);
+      const values = JSON.stringify(v, null, 2);
       const id = crypto
         .createHash("sha256")
         .update(`${key}\0${values}\0${apis.join(",")}`)
         .digest("hex");
       let r = renders.get(id);
       if (!r) {
-        r = { file: `${renders.size + 1}.json`, key, chart: chart.path, apis, cases: [] };
+        r = {
+          file: `${renders.size + 1}.json`,
+          key,
+          ...(name ? { name } : {}),
+          chart: chart.path,
+          apis,
+          cases: [],
+        };
         renders.set(id, r);
         fs.writeFileSync(path.join(out, r.file), `${values}\n`);
       }
@@ -223,7 +257,7 @@ function write(mirror: string, out: string): void {
     throw new Error(`expected one Airflow ServiceMonitor over the matrix, got ${monitors.size}`);
   fs.writeFileSync(path.join(out, "airflow-statsd-monitor.json"), `${[...monitors][0]}\n`);
   const rows = [...renders.values()].map((r) =>
-    [r.file, r.key, releaseName(r.key), r.chart, r.apis.join(","), r.cases.join(";")].join("\t"),
+    [r.file, r.key, r.name ?? releaseName(r.key), r.chart, r.apis.join(","), r.cases.join(";")].join("\t"),
   );
   fs.writeFileSync(path.join(out, "renders.tsv"), `${rows.join("\n")}\n`);
 }

@@ -140,6 +140,14 @@ check "Gateway API: no Gateway API objects while httpRoute is off" bash -c \
 check "egress 443 only with an online license" bash -c \
   "helm template es1-platform $platform -f $vals/license-online.yaml | grep -q 'name: es1-platform-license-online' &&
    ! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q 'port: 443'"
+check "Langfuse: host and the project's keys (by secretKeyRef) and the client label only with langfuse.secretName" bash -c \
+  "helm template es1-platform $platform -f $vals/all-on.yaml | grep -A4 'name: LANGFUSE_SECRET_KEY' | grep -q 'name: es1-langfuse-project' &&
+   helm template es1-platform $platform -f $vals/all-on.yaml | grep -q 'es1-langfuse-client: \"true\"' &&
+   ! helm template es1-platform $platform -f $vals/all-on.yaml --set langfuse.secretName= | grep -q 'LANGFUSE_\\|es1-langfuse-client'"
+check "MLflow: the customer's own, reached in its namespace on its port; no MLflow port to the shared namespace" bash -c \
+  "helm template es1-platform $platform -f $vals/all-on.yaml | grep -q 'value: \"http://beam-mlflow.beam-platform.svc:80\"' &&
+   helm template es1-platform $platform -f $vals/all-on.yaml | grep -B3 -A3 'port: 5000' | grep -q 'app.kubernetes.io/name: mlflow' &&
+   ! helm template es1-platform $platform -f $vals/agents-off.yaml --set infrastructure.mlflowUrl= | grep -q 'port: 5000'"
 check "no Secret in the chart (secrets are references)" bash -c \
   "! helm template es1-platform $platform -f $vals/all-on.yaml | grep -q '^kind: Secret'"
 # The license trust anchor: the chart's ConfigMap holds exactly files/license-keys/*.pub (the keys

@@ -19,6 +19,7 @@ const STACK = "e2e-isolation";
 const KEY = generateKeyPair("es1-e2e-isolation");
 const CUSTOMERS = ["beam", "polygraf", "rimbal"];
 const INFRA = "es1-infrastructure";
+const LANGFUSE_KEYS = { publicKey: "pk-lf-e2e-beam", secretKey: "sk-lf-e2e-beam" };
 
 /**
  * Pods operators make on a real cluster (none runs on the simulated one), with the labels those
@@ -117,6 +118,9 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
       await stack.setConfig(`es1:customers.${c}.enabled`, { value: "true" }, true);
       await stack.setConfig(`es1:licenses.${c}`, { value: e2eLicense(KEY, c), secret: true }, true);
     }
+    // Beam alone has a Langfuse project of its own: only its platform may reach Langfuse.
+    for (const [k, value] of Object.entries(LANGFUSE_KEYS))
+      await stack.setConfig(`es1:langfuseKeys.beam.${k}`, { value, secret: true }, true);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-isolation-"));
   });
 
@@ -233,7 +237,8 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
           },
         },
       },
-      customerServices: { "es1-ollama": [11434], "es1-mlflow": [5000], "es1-langfuse-web": [3000] },
+      // Not the shared MLflow: each customer has its own, in its namespace (platform/mlflow.ts).
+      customerServices: { "es1-ollama": [11434], "es1-langfuse-web": [3000] },
       egress: [
         {
           from: [
@@ -299,6 +304,38 @@ describe("isolation of paying tenants, proved by reachability analysis", functio
       assert.ok(
         between(INFRA, `${c}-platform`).some((x) => x.src.includes("prometheus-es1-monitoring-prometheus")),
         `Prometheus cannot scrape ${c}`,
+      );
+      // Its own MLflow: reached by its platform, reaching its database; never the shared one.
+      assert.ok(
+        between(`${c}-platform`, `${c}-platform`).some(
+          (x) => x.src.includes("-manager-api") && x.dst.includes(`/${c}-mlflow[`) && x.conn === "TCP 5000",
+        ),
+        `${c}'s platform cannot reach its own MLflow`,
+      );
+      assert.ok(
+        between(`${c}-platform`, INFRA).some(
+          (x) =>
+            x.src.includes(`/${c}-mlflow[`) && x.dst.includes("es1-postgresql-1") && x.conn === "TCP 5432",
+        ),
+        `${c}'s MLflow cannot reach its database`,
+      );
+      assert.deepStrictEqual(
+        between(`${c}-platform`, INFRA).filter((x) => x.dst.includes("/es1-mlflow[")),
+        [],
+        `${c} reaches the shared MLflow`,
+      );
+      // Only Beam has Langfuse keys (es1:langfuseKeys): Langfuse admits its tracing pods alone.
+      const toLangfuse = between(`${c}-platform`, INFRA).filter((x) => x.dst.includes("/es1-langfuse-web["));
+      if (c === "beam")
+        assert.ok(
+          toLangfuse.some((x) => x.src.includes("-agent-router[") && x.conn === "TCP 3000"),
+          `beam cannot reach Langfuse: ${JSON.stringify(toLangfuse)}`,
+        );
+      else assert.deepStrictEqual(toLangfuse, [], `${c} reaches Langfuse without a project of its own`);
+      // Inside its namespace, its MLflow reaches nothing but DNS (outside): no platform pod.
+      assert.deepStrictEqual(
+        between(`${c}-platform`, `${c}-platform`).filter((x) => x.src.includes(`/${c}-mlflow[`)),
+        [],
       );
     }
     assert.ok(

@@ -61,6 +61,36 @@ describe("secrets in stack config", () => {
     assert.ok(!m.includes(PASSWORD), m);
   });
 
+  it("takes Langfuse project keys only encrypted, each entry too, for listed customers, naming keys not values", () => {
+    const keys = { publicKey: "pk-lf-1234", secretKey: "sk-lf-5678" };
+    const plainAll = problems({ customers: ["beam"], langfuseKeys: { beam: keys } }, []);
+    assert.match(plainAll, /'es1:langfuseKeys': Langfuse keys must be stored encrypted/);
+    const plainOne = problems(
+      { customers: ["beam"], langfuseKeys: { beam: keys } },
+      ["langfuseKeys"],
+      ["langfuseKeys.beam.secretKey"],
+    );
+    assert.match(
+      plainOne,
+      /'es1:langfuseKeys\.beam\.secretKey': stored in plain text beside encrypted entries/,
+    );
+    const bad = problems(
+      { customers: ["beam"], langfuseKeys: { beam: { publicKey: "sk-lf-swapped", extra: 1 }, nobody: keys } },
+      ["langfuseKeys"],
+    );
+    assert.match(
+      bad,
+      /'es1:langfuseKeys\.beam\.publicKey': the value set is not valid; expected a Langfuse public key/,
+    );
+    assert.match(bad, /'es1:langfuseKeys\.beam\.secretKey': required/);
+    assert.match(bad, /'es1:langfuseKeys\.beam\.extra': unknown key/);
+    assert.match(bad, /'es1:langfuseKeys\.nobody': no customer 'nobody'/);
+    const scalar = problems({ customers: ["beam"], langfuseKeys: PASSWORD }, ["langfuseKeys"]);
+    assert.match(scalar, /'es1:langfuseKeys': expected an object/);
+    for (const m of [plainAll, plainOne, bad, scalar])
+      for (const v of ["pk-lf-1234", "sk-lf-5678", "sk-lf-swapped", PASSWORD]) assert.ok(!m.includes(v), m);
+  });
+
   it("reads per entry from the stack settings file what was stored encrypted", () => {
     const file = [
       "config:",

@@ -180,10 +180,29 @@ describe("customer-only stacks", function () {
 
   it("deploys with the customer's own kubeconfig into the namespace the owning stack made", async () => {
     const run = await customerOnly(ownerOutputs);
+    // Its platform and its own MLflow, from the chart the owning stack found.
     assert.deepStrictEqual(
-      run.byType("kubernetes:helm.sh/v3:Release").map((r) => r.name),
-      ["beam-platform"],
+      run
+        .byType("kubernetes:helm.sh/v3:Release")
+        .map((r) => [r.name, r.inputs.namespace, r.inputs.chart])
+        .sort(),
+      [
+        ["beam-mlflow", "beam-platform", "mlflow"],
+        ["beam-platform", "beam-platform", "./platform/chart"],
+      ],
     );
+    const mlflowDb = run.one("kubernetes:core/v1:Secret", "beam-mlflow-database");
+    assert.ok(mlflowDb.secretInputs.includes("stringData"));
+    assert.match(
+      (mlflowDb.inputs.stringData as Record<string, string>).password,
+      /^generated-customer-beam-mlflow-password-/,
+    );
+    assert.deepStrictEqual(
+      run.byType("kubernetes:core/v1:PersistentVolumeClaim"),
+      [],
+      "the owning stack keeps its MLflow's volume",
+    );
+    assert.ok(owner.resources.some((r) => r.name === "beam-mlflow-artifacts"));
     assert.deepStrictEqual(run.byType("es1:infrastructure:Infrastructure"), []);
     for (const t of ["Namespace", "ResourceQuota", "LimitRange"])
       assert.deepStrictEqual(run.byType(`kubernetes:core/v1:${t}`), [], `the owning stack makes the ${t}`);

@@ -172,6 +172,26 @@ describe("infrastructure values builders", () => {
     ]);
   });
 
+  it("limits Airflow's and n8n's Valkey users to the key prefix each is set to use; Langfuse has none", () => {
+    const ctx = contextFrom({});
+    const users = at(VALUES.redis(ctx), "auth.aclUsers") as Record<string, { permissions: string }>;
+    assert.match(users.airflow.permissions, /^~airflow:\* &\* \+@all -@admin /);
+    assert.match(users.n8n.permissions, /^~n8n:\* &\* \+@all -@admin /);
+    // Langfuse documents no key prefix for every key it writes: its user keeps every key.
+    assert.match(users.langfuse.permissions, /^~\* &\* /);
+    // The applications are told the same prefixes.
+    assert.strictEqual(
+      at(VALUES.airflow(ctx), "config.celery_broker_transport_options.global_keyprefix"),
+      "airflow:",
+    );
+    const n8n = VALUES.n8n(ctx);
+    for (const part of ["main", "worker"])
+      assert.deepStrictEqual(at(n8n, `${part}.extraEnvVars`), {
+        QUEUE_BULL_PREFIX: "n8n",
+        N8N_REDIS_KEY_PREFIX: "n8n",
+      });
+  });
+
   it("points every application at the shared stores and our Secrets, never at bundled databases", () => {
     const ctx = contextFrom({});
     const airflow = VALUES.airflow(ctx);

@@ -65,6 +65,14 @@ describe("es1-infrastructure network policies", () => {
     assert.ok(!from.some((f) => f === '[{"podSelector":{}}]'));
   });
 
+  it("admits only the shared applications to the shared MLflow: each customer has its own", () => {
+    const mlflow = byName(policiesOf({}), "es1-mlflow");
+    const from = (mlflow.spec.ingress ?? []).map((r) => JSON.stringify(r.from));
+    assert.ok(!from.some((f) => f.includes("namespaceSelector")), `platforms admitted: ${from.join(" ")}`);
+    assert.ok(from.some((f) => f.includes(JSON.stringify(GROUPS.airflow.pods))));
+    assert.ok(from.some((f) => f.includes(JSON.stringify(GROUPS.prometheus.pods))));
+  });
+
   it("lets no application reach outside the cluster unless es1:network.egress names it", () => {
     const ps = policiesOf({});
     for (const name of ["es1-n8n", "es1-langflow", "es1-airflow", "es1-ollama", "es1-mlflow", "es1-langfuse"])

@@ -6,6 +6,7 @@ import { ConfigErrors, parseSettings, SettingsSource } from "../../config";
 import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
 import { checkLicenses } from "../../platform/license/deploy-gate";
 import { PROJECT_ROOT } from "../../lib/paths";
+import { PLATFORM_SIZING } from "../../platform/sizing";
 import { allStrings, ProgramFailed, runProgram } from "./harness";
 
 // Test keys: a test stack (es1:licenseTestKeys) trusts them beside the shipped ES1 keys.
@@ -84,6 +85,19 @@ describe("customers in stack config", () => {
         p.some((x) => re.test(x)),
         `${re}\n${p.join("\n")}`,
       );
+  });
+
+  it("refuses a customer named after another's MLflow database (<name>-mlflow beside <name>)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es1-customers-"));
+    fs.mkdirSync(path.join(dir, "customers"));
+    for (const c of ["acme", "acme-mlflow"])
+      fs.writeFileSync(path.join(dir, "customers", `${c}.yaml`), `displayName: ${c}\n`);
+    const p = problems({ customers: ["acme", "acme-mlflow"] }, undefined, dir);
+    assert.deepStrictEqual(p.length, 1, p.join("\n"));
+    assert.match(
+      p[0],
+      /'es1:customers\.acme-mlflow': 'acme-mlflow' would take the database of the MLflow of customer 'acme'/,
+    );
   });
 
   it("checks customer files: colours, domains, license mode, assets, unknown keys", () => {
@@ -337,6 +351,123 @@ describe("customer platforms under mocks", () => {
     assert.strictEqual(acl.polygraf, undefined);
   });
 
+  it("gives each customer an MLflow of its own: its database, volume and policy, its URL in the platform", async () => {
+    const run = await run3({
+      beam: {},
+      polygraf: { enabled: false },
+      rimbal: { enabled: false, purgeData: true },
+    });
+    const rel = run.one(T.release, "beam-mlflow");
+    assert.deepStrictEqual(
+      [rel.inputs.name, rel.inputs.namespace, rel.inputs.chart],
+      ["beam-mlflow", "beam-platform", "mlflow"],
+    );
+    const v = rel.inputs.values as Record<string, Record<string, Record<string, unknown>>>;
+    assert.deepStrictEqual(v.backendStore.existingDatabaseSecret, {
+      name: "beam-mlflow-database",
+      usernameKey: "username",
+      passwordKey: "password",
+    });
+    assert.strictEqual(v.backendStore.postgres.database, "beam_mlflow");
+    // Its namespace enforces the restricted Pod Security level, which asks for a seccomp profile.
+    assert.deepStrictEqual(v.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" } });
+    assert.ok(
+      !allStrings(rel.inputs.values).some((x) => x.includes("generated-")),
+      "no password in its values",
+    );
+    const secret = run.one(T.secret, "beam-mlflow-database");
+    assert.strictEqual((secret.inputs.metadata as { namespace: string }).namespace, "beam-platform");
+    assert.match(
+      (secret.inputs.stringData as { password: string }).password,
+      /^generated-customer-beam-mlflow-password-/,
+    );
+    assert.ok(secret.secretInputs.includes("stringData"), "the password is a secret");
+    const claim = run.one("kubernetes:core/v1:PersistentVolumeClaim", "beam-mlflow-artifacts");
+    assert.strictEqual((claim.inputs.metadata as { namespace: string }).namespace, "beam-platform");
+    // Its platform talks to it, not to the shared MLflow.
+    const infra = valuesOf(run, "beam-platform").infrastructure as Record<string, string>;
+    assert.strictEqual(infra.mlflowUrl, "http://beam-mlflow.beam-platform.svc:80");
+    const pol = run.one(T.netpol, "beam-mlflow-network").inputs.spec as {
+      ingress: { from: Record<string, unknown>[] }[];
+      egress: { to: Record<string, unknown>[] }[];
+    };
+    assert.deepStrictEqual(pol.ingress[0].from, [{ podSelector: {} }], "its own namespace's pods");
+    assert.ok(
+      pol.ingress
+        .slice(1)
+        .every((r) => JSON.stringify(r.from).includes('"app.kubernetes.io/name":"prometheus"')),
+    );
+    assert.ok(JSON.stringify(pol.egress).includes("cnpg.io/cluster"), "it reaches PostgreSQL");
+    // The database of each customer's MLflow is its own role's, kept while the customer is in the
+    // stack (polygraf, switched off: its volume too), dropped when its data is purged (rimbal).
+    const pg = valuesOf(run, "es1-postgresql");
+    const dbs = pg.databases as unknown as { name: string; owner: string; ensure: string }[];
+    assert.deepStrictEqual(
+      dbs.filter((d) => d.name.endsWith("_mlflow")).map((d) => [d.name, d.owner, d.ensure]),
+      [
+        ["beam_mlflow", "beam_mlflow", "present"],
+        ["polygraf_mlflow", "polygraf_mlflow", "present"],
+        ["rimbal_mlflow", "rimbal_mlflow", "absent"],
+      ],
+    );
+    assert.ok(JSON.stringify(pg.cluster).includes("host beam_mlflow all all reject"));
+    assert.ok(
+      !run.byType(T.release).some((r) => r.name === "polygraf-mlflow"),
+      "no MLflow while its platform is off",
+    );
+    assert.ok(
+      run.resources.some((r) => r.name === "polygraf-mlflow-artifacts"),
+      "its volume stays",
+    );
+    assert.ok(!run.resources.some((r) => r.name.startsWith("rimbal-mlflow")));
+  });
+
+  it("sends a customer's traces to Langfuse only with its own project's keys, read from a Secret", async () => {
+    const PK = "pk-lf-beam-0123456789";
+    const SK = "sk-lf-beam-9876543210";
+    const run = await runProgram(
+      {
+        ...base,
+        "es1:customers": JSON.stringify(["beam", "polygraf"]),
+        "es1:licenses": JSON.stringify({ beam: licenses.beam, polygraf: licenses.polygraf }),
+        "es1:langfuseKeys": JSON.stringify({ beam: { publicKey: PK, secretKey: SK } }),
+      },
+      { secretKeys: ["es1:licenses", "es1:langfuseKeys"] },
+    );
+    const secret = run.one(T.secret, "beam-langfuse");
+    assert.deepStrictEqual(
+      [(secret.inputs.metadata as { name: string; namespace: string }).name, secret.inputs.stringData],
+      ["es1-langfuse-project", { publicKey: PK, secretKey: SK }],
+    );
+    assert.ok(secret.secretInputs.includes("stringData"), "the keys are secrets");
+    const beam = valuesOf(run, "beam-platform");
+    assert.deepStrictEqual(beam.langfuse, { secretName: "es1-langfuse-project" });
+    assert.strictEqual(
+      beam.infrastructure.langfuseUrl,
+      "http://es1-langfuse-web.es1-infrastructure.svc:3000",
+    );
+    // Polygraf has no project: no Secret, no host.
+    assert.ok(!run.resources.some((r) => r.name === "polygraf-langfuse"));
+    const polygraf = valuesOf(run, "polygraf-platform");
+    assert.deepStrictEqual(
+      [polygraf.infrastructure.langfuseUrl, polygraf.langfuse],
+      ["", { secretName: "" }],
+    );
+    // The keys appear in no values and no output.
+    for (const r of run.byType(T.release))
+      assert.ok(!allStrings(r.inputs.values).some((x) => x.includes(PK) || x.includes(SK)), r.name);
+    assert.ok(!allStrings(run.outputs).some((x) => x.includes(SK) || x.includes(PK)));
+    // Langfuse admits only the pods the chart labels as its clients (those with keys).
+    const web = run.one(T.netpol, "es1-langfuse-web").inputs.spec as { ingress: { from: unknown[] }[] };
+    const platformRule = web.ingress
+      .flatMap((r) => r.from)
+      .find((f) => JSON.stringify(f).includes("es1-role"));
+    assert.deepStrictEqual(platformRule, {
+      namespaceSelector: { matchLabels: { "es1-role": "platform" } },
+      podSelector: { matchLabels: { "es1-langfuse-client": "true" } },
+    });
+  });
+
   it("registers nothing when a customer's license is refused", async () => {
     await assert.rejects(
       runProgram(
@@ -354,5 +485,34 @@ describe("customer platforms under mocks", () => {
         return true;
       },
     );
+  });
+});
+
+describe("customer namespace quota", () => {
+  /** A CPU or memory quantity in cores or bytes. */
+  const qty = (q: string): number => {
+    const m = /^([0-9.]+)(m|Mi|Gi)?$/.exec(q);
+    assert.ok(m, q);
+    const scale: Record<string, number> = { m: 1e-3, Mi: 2 ** 20, Gi: 2 ** 30 };
+    return Number(m[1]) * (m[2] ? scale[m[2]] : 1);
+  };
+
+  it("holds every service at its most replicas, each with the license sidecar, and the customer's own MLflow", () => {
+    // The chart's license-watch sidecar (platform/chart/values.yaml license.resources).
+    const sidecar = { cpu: "10m", memory: "32Mi", limit: "64Mi" };
+    for (const [profile, size] of Object.entries(PLATFORM_SIZING)) {
+      // Four scaled services up to maxReplicas, CrewAI and AutoGen at replicas.
+      const pods = 4 * (size.maxReplicas ?? size.replicas) + 2 * size.replicas;
+      const r = size.resources as { requests: { cpu: string; memory: string }; limits: { memory: string } };
+      const m = size.mlflow.resources;
+      const need = {
+        "requests.cpu": pods * (qty(r.requests.cpu) + qty(sidecar.cpu)) + qty(m.requests.cpu),
+        "requests.memory": pods * (qty(r.requests.memory) + qty(sidecar.memory)) + qty(m.requests.memory),
+        "limits.memory": pods * (qty(r.limits.memory) + qty(sidecar.limit)) + qty(m.limits.memory),
+        pods: pods + 1,
+      };
+      for (const [k, v] of Object.entries(need))
+        assert.ok(qty(size.quota[k]) >= v, `${profile}: ${k} ${size.quota[k]} < ${v}`);
+    }
   });
 });

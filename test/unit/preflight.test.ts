@@ -141,9 +141,18 @@ describe("preflight: what a stack needs", () => {
     const needs = preflightNeeds(settings({ sizing: "minimal", customers: ["beam", "nordlys"] }));
     const platform = pool(needs, "platform");
     // beam: sizing default, 2 replicas of 6 services; each pod 100m/256Mi plus the sidecar's 10m/32Mi.
-    assert.deepStrictEqual(platform.workloads, ["customer beam ×12", "customer nordlys ×4"]);
-    assert.ok(Math.abs(platform.largestPod.cpu - 0.11) < 1e-9);
-    assert.strictEqual(platform.largestPod.memory, 288 * 2 ** 20);
+    // With MLflow on, each customer's own MLflow too (beam's: 100m/512Mi, the largest pod's memory).
+    assert.deepStrictEqual(platform.workloads, [
+      "customer beam ×12",
+      "customer beam MLflow",
+      "customer nordlys ×4",
+      "customer nordlys MLflow",
+    ]);
+    assert.deepStrictEqual(platform.largestPod, {
+      cpu: 0.1,
+      memory: 512 * 2 ** 20,
+      what: "customer beam MLflow",
+    });
     assert.deepStrictEqual(needs.ingressClass, { name: "nginx", customers: ["beam"] });
     assert.deepStrictEqual(needs.namespaces, [
       "es1-infrastructure",
