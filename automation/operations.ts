@@ -273,36 +273,27 @@ async function backupBeforeUpgrade(
   const taken: (Taken & { outcome: BackupOutcome; error?: string })[] = [];
   const notCovered: string[] = [];
   for (const component of components) {
-    if (component === "postgresql") {
-      const { entry, outcome } = await takeBackup(api, {
-        trigger: "pre-upgrade",
-        cluster: activeCluster(backupConfig),
-        ...wait(),
-      });
-      taken.push({
-        component,
-        name: entry.name,
-        phase: entry.phase,
-        outcome,
-        ...(entry.error ? { error: entry.error } : {}),
-      });
-      continue;
-    }
+    let result: Awaited<ReturnType<typeof takeBackup>>;
     try {
-      const { entry, outcome } = await takeVeleroBackup(api, component, "pre-upgrade", wait());
-      taken.push({
-        component,
-        name: entry.name,
-        phase: entry.phase,
-        outcome,
-        ...(entry.error ? { error: entry.error } : {}),
-      });
+      result =
+        component === "postgresql"
+          ? await takeBackup(api, { trigger: "pre-upgrade", cluster: activeCluster(backupConfig), ...wait() })
+          : await takeVeleroBackup(api, component, "pre-upgrade", wait());
     } catch (e) {
       // Velero is off for it (es1:backup.volumes): said, not fatal, as beforeUpgrade: false is.
       if (!(e instanceof VolumeBackupsNotConfigured)) throw e;
       notCovered.push(component);
       say(`${component}: no Velero Schedule (es1:backup.volumes is off for it): no backup taken`);
+      continue;
     }
+    const { entry, outcome } = result;
+    taken.push({
+      component,
+      name: entry.name,
+      phase: entry.phase,
+      outcome,
+      ...(entry.error ? { error: entry.error } : {}),
+    });
   }
   const done: PreUpgrade = {
     changes: what,

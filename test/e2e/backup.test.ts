@@ -72,6 +72,19 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
       ),
     );
   const pgRevision = () => revision("es1-postgresql");
+  /** What a Velero server writes once it has finished a backup (its CRDs have no status subresource). */
+  const veleroCompleted = (name: string, at: string) =>
+    kubectl(
+      kubeconfig,
+      "patch",
+      "backups.velero.io",
+      name,
+      "-n",
+      VELERO_NS,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status: { phase: "Completed", completionTimestamp: at } }),
+    );
   /** The stack's state as if an older installer had deployed `release` with chart `version`. */
   const deployedWithChart = async (release: string, version: string) => {
     const exported = (await stack.exportStack()) as unknown as {
@@ -279,19 +292,7 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
       listed.backups.map((x) => [x.component, x.name, x.phase]),
       [["redis", b.name, "pending"]],
     );
-    // What a Velero server writes once it has finished the backup (Velero's CRDs have no status
-    // subresource: the status is written with the object).
-    kubectl(
-      kubeconfig,
-      "patch",
-      "backups.velero.io",
-      b.name,
-      "-n",
-      VELERO_NS,
-      "--type=merge",
-      "-p",
-      JSON.stringify({ status: { phase: "Completed", completionTimestamp: "2026-12-01T10:05:00Z" } }),
-    );
+    veleroCompleted(b.name, "2026-12-01T10:05:00Z");
     const restored = es1Json<{ status: string; restore: { name: string; phase: string } }>(
       0,
       "restore",
@@ -441,17 +442,7 @@ describe("backups: PostgreSQL through the Barman Cloud plugin and Valkey through
       1,
       "only the earlier PostgreSQL pre-upgrade backup",
     );
-    kubectl(
-      kubeconfig,
-      "patch",
-      "backups.velero.io",
-      name,
-      "-n",
-      VELERO_NS,
-      "--type=merge",
-      "-p",
-      JSON.stringify({ status: { phase: "Completed", completionTimestamp: "2026-12-01T11:05:00Z" } }),
-    );
+    veleroCompleted(name, "2026-12-01T11:05:00Z");
     const r = await up;
     assert.strictEqual(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as OperationReport;
