@@ -32,6 +32,31 @@ export interface MlflowServer {
    * context (fsGroup, kept: Helm merges maps) gains the RuntimeDefault seccomp profile it lacks.
    */
   restricted?: boolean;
+  /** Hosts it is reached by from outside the cluster (its route), besides its Service's names. */
+  publicHosts?: string[];
+}
+
+/**
+ * The Host headers the server accepts (MLflow 3.5+'s DNS-rebinding check, MLFLOW_SERVER_ALLOWED_HOSTS;
+ * by default only localhost and private IP addresses, which refuses every client that names the
+ * Service): its Service's in-cluster names, its public hosts and localhost, each with any port.
+ * The health endpoints the probes call are not checked.
+ */
+export function mlflowAllowedHosts(
+  fullname: string,
+  namespace: string,
+  publicHosts: string[] = [],
+): string[] {
+  const svc = `${fullname}.${namespace}.svc`;
+  const names = [
+    fullname,
+    `${fullname}.${namespace}`,
+    svc,
+    `${svc}.cluster.local`,
+    ...publicHosts,
+    "localhost",
+  ];
+  return names.flatMap((n) => [n, `${n}:*`]);
 }
 
 /** Values of the mlflow chart (community-charts) for one server: tracking data in PostgreSQL, artifacts on a volume. */
@@ -50,6 +75,7 @@ export function mlflowServerValues(s: MlflowServer): JsonObject {
     },
     imagePullSecrets: pullSecretRefs(ctx),
     service: { port: 80, ...(s.portName ? { containerPortName: s.portName } : {}) },
+    serverAllowedHosts: mlflowAllowedHosts(s.fullname, s.namespace, s.publicHosts),
     backendStore: {
       databaseMigration: true,
       databaseConnectionCheck: true,
@@ -89,6 +115,7 @@ export function mlflowValues(ctx: ValuesContext): JsonObject {
     images: ctx,
     monitoring: ctx.monitoring,
     namespace: INFRASTRUCTURE_NAMESPACE,
+    ...(ctx.publicUrls?.mlflow ? { publicHosts: [new URL(ctx.publicUrls.mlflow).host] } : {}),
   });
   // es1:access.sso: the chart's oauth2-proxy sidecar in front of the shared UI (values/sso.ts);
   // customers' own MLflow is reached only from their namespace.

@@ -95,6 +95,32 @@ function configProblems(values: Record<string, unknown>, secretKeys: string[] = 
 }
 
 describe("infrastructure values builders", () => {
+  it("let MLflow accept the Host headers its clients send: its Service's names and its route's host", () => {
+    const hosts = (ctx: ValuesContext) =>
+      (VALUES.mlflow(ctx) as { serverAllowedHosts: string[] }).serverAllowedHosts;
+    const internal = hosts(contextFrom({}));
+    for (const h of [
+      "es1-mlflow",
+      "es1-mlflow.es1-infrastructure.svc:*",
+      "es1-mlflow.es1-infrastructure.svc.cluster.local:80",
+    ])
+      assert.ok(
+        internal.some((p) => p === h || (p.endsWith(":*") && h.startsWith(p.slice(0, -1)))),
+        h,
+      );
+    assert.ok(!internal.includes("*"), "not every host");
+    const routed = hosts(
+      contextFrom({
+        access: {
+          mode: "ingress",
+          baseDomain: "es1.example.com",
+          tls: { issuer: "acme", acmeEmail: "ops@example.com" },
+        },
+      }),
+    );
+    assert.ok(routed.includes("mlflow.es1.example.com"), routed.join(","));
+  });
+
   for (const profile of SIZING_PROFILES) {
     it(`build plain JSON for every release in the ${profile} profile, placed on the infrastructure pool`, () => {
       const ctx = contextFrom({ sizing: profile, components: { ollama: { gpu: false } } });

@@ -369,6 +369,11 @@ describe("customer platforms under mocks", () => {
       passwordKey: "password",
     });
     assert.strictEqual(v.backendStore.postgres.database, "beam_mlflow");
+    // MLflow 3.5+ refuses Host headers other than localhost and private IPs unless allowed: the
+    // platform names its own Service.
+    assert.ok(
+      (v.serverAllowedHosts as unknown as string[]).includes("beam-mlflow.beam-platform.svc.cluster.local:*"),
+    );
     // Its namespace enforces the restricted Pod Security level, which asks for a seccomp profile.
     assert.deepStrictEqual(v.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" } });
     assert.ok(
