@@ -355,3 +355,18 @@ export function errorMessages(error: unknown): string[] {
   const stderr = /stderr: ([\s\S]*?)(?:\n err\?:|$)/.exec(message)?.[1]?.trim();
   return [stderr || message];
 }
+
+/**
+ * Why a Backup or Restore an `es1` command waited for is not done: it failed (with the reason the
+ * controller gave), or it was still running when the time was up.
+ */
+export function notCompletedMessage(
+  kind: "Backup" | "Restore",
+  entry: { name: string; phase: string; error?: string },
+  failed: boolean,
+  timeoutSeconds: number,
+): string {
+  return failed
+    ? `${kind} ${entry.name} failed${entry.error ? `: ${entry.error}` : ""}`
+    : `${kind} ${entry.name} is still ${entry.phase} after ${timeoutSeconds} s`;
+}

@@ -2,7 +2,7 @@
 // cluster records, per component (automation/backup.ts, docs/backup.md).
 import type { BackupComponent, BackupEntry, BackupOutcome } from "../backup";
 import { VOLUME_COMPONENTS } from "../../config/backup";
-import { EXIT_FAILED, EXIT_USAGE } from "../report";
+import { EXIT_FAILED, EXIT_USAGE, notCompletedMessage } from "../report";
 import { Command, EXIT_OK, optional, parseArgs, required, UsageError } from "./common";
 import { STACK_NAME } from "./stack-args";
 
@@ -208,9 +208,7 @@ export const backupCommand: Command = async (argv, io) => {
           : taken
               .filter((t) => t.outcome !== "completed")
               .map(({ entry, outcome: o }) =>
-                o === "failed"
-                  ? `Backup ${entry.name} failed${entry.error ? `: ${entry.error}` : ""}`
-                  : `Backup ${entry.name} is still ${entry.phase} after ${args.timeoutSeconds} s`,
+                notCompletedMessage("Backup", entry, o === "failed", args.timeoutSeconds),
               ),
       };
     }

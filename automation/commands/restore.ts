@@ -4,7 +4,7 @@
 import type { OperationReport } from "../report";
 import type { RestoreEntry } from "../velero";
 import { VOLUME_COMPONENTS, VolumeComponent } from "../../config/backup";
-import { EXIT_FAILED, EXIT_USAGE } from "../report";
+import { EXIT_FAILED, EXIT_USAGE, notCompletedMessage } from "../report";
 import { Command, confirm, EXIT_OK, optional, parseArgs, required, UsageError } from "./common";
 import { STACK_NAME } from "./stack-args";
 
@@ -128,13 +128,7 @@ const volumeRestore = async (
       status: outcome === "completed" ? "succeeded" : outcome,
       exitCode: ok ? EXIT_OK : EXIT_FAILED,
       restore: entry,
-      errors: ok
-        ? []
-        : [
-            outcome === "failed"
-              ? `Restore ${entry.name} failed${entry.error ? `: ${entry.error}` : ""}`
-              : `Restore ${entry.name} is still ${entry.phase} after ${args.timeoutSeconds} s`,
-          ],
+      errors: ok ? [] : [notCompletedMessage("Restore", entry, outcome === "failed", args.timeoutSeconds)],
     };
   } catch (e) {
     const usage =
