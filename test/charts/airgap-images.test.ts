@@ -18,8 +18,9 @@ import type { RenderedRelease } from "../../automation/render";
 import { REGISTRY_PULL_SECRET as PULL_SECRET } from "../../config/airgap";
 import { SIZING_PROFILES } from "../../config/settings";
 import { PROJECT_ROOT } from "../../lib/paths";
-import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
+import { generateKeyPair } from "../../platform/license";
 import { runProgram } from "../unit/harness";
+import { testLicense } from "../unit/cluster-helpers";
 
 const SHARED = path.resolve(PROJECT_ROOT, "..", "shared", "upstream-charts");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -28,18 +29,7 @@ const KEY = generateKeyPair("test-2026");
 const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "es1-airgap-")), "kubeconfig");
 fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
 
-function license(customer: string): string {
-  return issueLicense(
-    draftLicense({
-      customer,
-      expiresAt: "2099-12-31",
-      issuedAt: "2019-06-01",
-      features: ["agents.router", "agents.crewai", "agents.autogen"],
-      keyId: KEY.keyId,
-    }),
-    KEY.privateKey,
-  );
-}
+const license = (customer: string): string => testLicense(customer, KEY);
 
 /** Every Release the program registers for this config, as `es1 render` sees them. */
 async function releasesFor(extra: Record<string, string>): Promise<RenderedRelease[]> {

@@ -64,16 +64,19 @@ export function assertRefused(cluster: Record<string, unknown>, re: RegExp, envi
   assert.match(messages[0], re);
 }
 
-/** A license for `customer` with the agent router only, signed with `key`, valid until 2099. */
-export function routerLicense(customer: string, key: { keyId: string; privateKey: string }): string {
+/** A license for `customer` with `features` (every agent by default), signed with `key`, valid until 2099. */
+export function testLicense(
+  customer: string,
+  key: { keyId: string; privateKey: string },
+  features = ["agents.router", "agents.crewai", "agents.autogen"],
+): string {
   return issueLicense(
-    draftLicense({
-      customer,
-      expiresAt: "2099-12-31",
-      issuedAt: "2019-06-01",
-      features: ["agents.router"],
-      keyId: key.keyId,
-    }),
+    draftLicense({ customer, expiresAt: "2099-12-31", issuedAt: "2019-06-01", features, keyId: key.keyId }),
     key.privateKey,
   );
+}
+
+/** A license for `customer` with the agent router only, signed with `key`, valid until 2099. */
+export function routerLicense(customer: string, key: { keyId: string; privateKey: string }): string {
+  return testLicense(customer, key, ["agents.router"]);
 }

@@ -9,24 +9,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { ConfigErrors, parseSettings } from "../../config";
 import { DEPLOYER_RULES } from "../../platform/deploy-access";
-import { draftLicense, generateKeyPair, issueLicense } from "../../platform/license";
+import { generateKeyPair } from "../../platform/license";
 import { CustomerStackAccess } from "../../program";
 import { allStrings, resolveDeep, runProgram, valueOf } from "./harness";
+import { testLicense } from "./cluster-helpers";
 
 // A test key (es1:licenseTestKeys): the shipped ES1 key ids are refused for operator keys.
 const KEY = generateKeyPair("test-2026");
 const keys = { [KEY.keyId]: KEY.publicKey };
-const license = (customer: string): string =>
-  issueLicense(
-    draftLicense({
-      customer,
-      expiresAt: "2099-12-31",
-      issuedAt: "2019-06-01",
-      features: ["agents.router", "agents.crewai", "agents.autogen"],
-      keyId: KEY.keyId,
-    }),
-    KEY.privateKey,
-  );
+const license = (customer: string): string => testLicense(customer, KEY);
 
 const INFRA = "acme/es1-platform/infra";
 // The owning stack's admin credential: it must reach no customer-only stack.

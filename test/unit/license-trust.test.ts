@@ -7,30 +7,14 @@ import * as os from "os";
 import * as path from "path";
 import { parseSettings } from "../../config";
 import { PROJECT_ROOT } from "../../lib/paths";
-import {
-  draftLicense,
-  generateKeyPair,
-  issueLicense,
-  SHIPPED_KEYS_DIR,
-  shippedPublicKeys,
-} from "../../platform/license";
+import { generateKeyPair, SHIPPED_KEYS_DIR, shippedPublicKeys } from "../../platform/license";
 import { gateLicenses } from "../../platform/license/deploy-gate";
 import { ProgramFailed, runProgram } from "./harness";
+import { testLicense } from "./cluster-helpers";
 
 const TEST_KEY = generateKeyPair("test-trust");
 
-function license(customer: string, key = TEST_KEY): string {
-  return issueLicense(
-    draftLicense({
-      customer,
-      expiresAt: "2099-12-31",
-      issuedAt: "2020-01-01",
-      features: ["agents.router", "agents.crewai", "agents.autogen"],
-      keyId: key.keyId,
-    }),
-    key.privateKey,
-  );
-}
+const license = (customer: string, key = TEST_KEY): string => testLicense(customer, key);
 
 describe("the license trust anchor", function () {
   this.timeout(60000);
