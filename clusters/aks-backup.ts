@@ -146,6 +146,10 @@ export function azureBackupStore(
     storageAccount: account.name,
     resourceGroup: group.name,
     serviceAccountAnnotations: { "azure.workload.identity/client-id": identity.clientId },
+    velero: {
+      provider: "azure",
+      config: { storageAccount: account.name, resourceGroup: group.name, useAAD: "true" },
+    },
     podLabels: { "azure.workload.identity/use": "true" },
     ready: [grant, lifecycle, ...credentials],
   };

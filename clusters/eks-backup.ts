@@ -160,6 +160,7 @@ export function s3BackupStore(
     endpoint: s3Endpoint(args.region),
     region: args.region,
     serviceAccountAnnotations: agent ? {} : { "eks.amazonaws.com/role-arn": role.arn },
+    velero: { provider: "aws", config: { region: args.region } },
     podLabels: {},
     ready: [...settings, access, ...bindings],
   };

@@ -89,6 +89,8 @@ export function gcsBackupStore(
     url: pulumi.interpolate`gs://${bucket.name}`,
     region: args.region,
     serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": account.email },
+    // The Google account also signs Velero's download URLs (`velero backup logs`).
+    velero: { provider: "gcp", config: { serviceAccount: account.email } },
     podLabels: {},
     ready: grants,
   };

@@ -103,6 +103,11 @@ export interface CloudBackupStore {
   resourceGroup?: pulumi.Output<string>;
   /** What a consumer's ServiceAccount carries to act as the store's identity (none with EKS Pod Identity). */
   serviceAccountAnnotations: Record<string, pulumi.Output<string>>;
+  /**
+   * How Velero reaches the store: its object store plugin and the BackupStorageLocation's
+   * `config` for this cloud (the identity's account, the region, the storage account).
+   */
+  velero: { provider: "aws" | "gcp" | "azure"; config: Record<string, pulumi.Input<string>> };
   /** Labels a consumer's pods carry (AKS workload identity admits only labelled pods). */
   podLabels: Record<string, string>;
   /** The store's grants: consumers wait for them. */

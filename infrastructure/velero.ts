@@ -99,45 +99,24 @@ export function volumeBackupTarget(
 
 /**
  * Where Velero writes in the store a cloud cluster made: the same bucket as PostgreSQL, through
- * the cloud's plugin, signed by Velero's workload identity (the store's annotations and labels).
- * GCS: the Google service account also signs download URLs (`velero backup logs`).
+ * the plugin and location settings the cloud's store names (clusters/*-backup.ts), signed by
+ * Velero's workload identity (the store's annotations and labels).
  */
 export function cloudVolumeBackupTarget(
   store: CloudBackupStore,
   prefix: string,
 ): pulumi.Output<VolumeBackupTarget> {
   return pulumi
-    .all([
-      store.bucket,
-      store.storageAccount,
-      store.resourceGroup,
-      pulumi.all(store.serviceAccountAnnotations),
-    ])
-    .apply(([bucket, storageAccount, resourceGroup, annotations]): VolumeBackupTarget => {
-      const common = {
-        bucket,
-        prefix,
-        keys: false,
-        serviceAccountAnnotations: annotations,
-        podLabels: store.podLabels,
-      };
-      switch (store.kind) {
-        case "s3":
-          return { ...common, provider: "aws", config: { region: store.region } };
-        case "google": {
-          const account = annotations["iam.gke.io/gcp-service-account"];
-          return { ...common, provider: "gcp", config: account ? { serviceAccount: account } : {} };
-        }
-        case "azure":
-          if (!storageAccount || !resourceGroup)
-            throw new Error("an Azure backup store names its storage account and resource group");
-          return {
-            ...common,
-            provider: "azure",
-            config: { storageAccount, resourceGroup, useAAD: "true" },
-          };
-      }
-    });
+    .all([store.bucket, pulumi.all(store.velero.config), pulumi.all(store.serviceAccountAnnotations)])
+    .apply(([bucket, config, annotations]): VolumeBackupTarget => ({
+      provider: store.velero.provider,
+      bucket,
+      prefix,
+      config,
+      keys: false,
+      serviceAccountAnnotations: annotations,
+      podLabels: store.podLabels,
+    }));
 }
 
 /** Velero's folder in the bucket, beside PostgreSQL's `<prefix>/postgresql`. */
